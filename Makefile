@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint check pytest data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate, load the demo campaign, then web on 127.0.0.1:8000 and one worker (Ctrl-C stops both)
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo
+	@echo "Admin: create a user with '$(BIN)/python manage.py createsuperuser', then open http://127.0.0.1:8000/admin/"
+	@echo "Mail (sandbox mode) is written to var/mail/."
+	@echo
+	@trap 'kill $$worker $$web 2>/dev/null; wait' INT TERM; \
+	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 & worker=$$!; \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
+	wait
+
+## make test: lint, Django checks, then the whole suite against PostgreSQL and Redis on loopback
+test: install lint check pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf var $(VENV)
