@@ -1,0 +1,214 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from legislators import states
+from legislators.models import Legislator, Official
+
+from .validators import validate_single_line, validate_zip_code
+
+# Campaign slugs share the URL root with these paths.
+RESERVED_SLUGS = {"admin", "static", "media", "privacy", "confirm", "healthz"}
+
+
+def validate_campaign_slug(value):
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"“{value}” is reserved for the site's own pages.")
+
+
+class CampaignQuerySet(models.QuerySet):
+    def live(self, *, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+            status=Campaign.Status.LIVE,
+        )
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=80, unique=True, validators=[validate_campaign_slug])
+    title = models.CharField(max_length=200)
+    organization_name = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, help_text="One or two sentences for listings.")
+    body = models.TextField(help_text="The story: why this matters now. Plain text, blank lines.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    goal = models.PositiveIntegerField(default=1000, help_text="Actions the organizers hope for.")
+
+    message_subject = models.CharField(max_length=200)
+    message_body = models.TextField(max_length=5000)
+    targets = models.ManyToManyField(
+        Official,
+        blank=True,
+        related_name="campaigns",
+        help_text="Officials constituents may write.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "title"]
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_ends_after_start",
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, *, now=None):
+        return Campaign.objects.live(now=now).filter(pk=self.pk).exists()
+
+
+class PolicyAsk(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="asks")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="ask_unique_position")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.title}"
+
+
+class Letter(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    title = models.CharField(max_length=200)
+    sent_on = models.DateField()
+    recipients = models.CharField(max_length=300, help_text="Whom the letter was addressed to.")
+    summary = models.TextField(blank=True)
+    source_url = models.URLField(blank=True)
+    cosigners = models.ManyToManyField(Legislator, through="Cosignature", related_name="letters")
+
+    class Meta:
+        ordering = ["-sent_on"]
+
+    def __str__(self):
+        return f"{self.title} ({self.sent_on:%Y-%m-%d})"
+
+
+class Cosignature(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        COSIGNER = "cosigner", "Cosigner"
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="cosignatures")
+    legislator = models.ForeignKey(Legislator, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.COSIGNER)
+
+    class Meta:
+        ordering = ["letter", "role", "legislator__state", "legislator__last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "legislator"], name="cosignature_unique_per_letter"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.legislator} ({self.get_role_display()})"
+
+
+class Action(models.Model):
+    """One constituent's submission: who they are and what they wrote."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="actions")
+
+    first_name = models.CharField(max_length=100, validators=[validate_single_line])
+    last_name = models.CharField(max_length=100, validators=[validate_single_line])
+    email = models.EmailField(max_length=254)
+    street = models.CharField(max_length=200, validators=[validate_single_line])
+    city = models.CharField(max_length=100, validators=[validate_single_line])
+    state = models.CharField(max_length=2, choices=states.CHOICES)
+    zip_code = models.CharField("ZIP code", max_length=10, validators=[validate_zip_code])
+
+    subject = models.CharField(max_length=200, validators=[validate_single_line])
+    message = models.TextField(max_length=5000)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Action {self.public_id} on {self.campaign_id}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class Delivery(models.Model):
+    """One message to one official for one action, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # A UUID, so the Message-ID (and later the CWC DeliveryId) can be derived from it.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="deliveries")
+    official = models.ForeignKey(Official, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=12, choices=Official.Channel.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "official"], name="delivery_unique_per_action_official"
+            ),
+            models.CheckConstraint(
+                name="delivery_sent_iff_sent_at",
+                condition=Q(status="sent", sent_at__isnull=False)
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self):
+        return f"Delivery {self.id} to {self.official_id} ({self.status})"
+
+    @property
+    def message_id(self):
+        """Stable across retries, so a receiver can drop the duplicate a crash may cause."""
+        return f"<{self.id.hex}@{settings.MESSAGE_ID_DOMAIN}>"

@@ -1,0 +1,30 @@
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+
+# Control characters and the Unicode line/paragraph separators: anything that could break a
+# mail header into two, or hide text.
+_LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
+
+
+def validate_zip_code(value):
+    if not ZIP_RE.match(value or ""):
+        raise ValidationError("Enter a 5-digit ZIP code, like 20001 or 20001-1234.", code="zip")
+
+
+def validate_single_line(value):
+    if any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in value or ""):
+        raise ValidationError(
+            "Use a single line without line breaks or control characters.", code="control_char"
+        )
+
+
+def validate_multi_line(value):
+    if any(
+        unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES and ch not in "\n\r\t"
+        for ch in value or ""
+    ):
+        raise ValidationError("Remove the invisible control characters.", code="control_char")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LegislatorsConfig(AppConfig):
+    name = "legislators"
+    verbose_name = "Legislators and officials"

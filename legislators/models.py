@@ -1,0 +1,158 @@
+from django.db import models
+from django.db.models import Q
+
+from . import states
+
+
+class Party(models.TextChoices):
+    DEMOCRAT = "D", "Democrat"
+    REPUBLICAN = "R", "Republican"
+    INDEPENDENT = "I", "Independent"
+    LIBERTARIAN = "L", "Libertarian"
+
+
+class Chamber(models.TextChoices):
+    HOUSE = "house", "House"
+    SENATE = "senate", "Senate"
+
+
+class LegislatorQuerySet(models.QuerySet):
+    def in_office(self):
+        return self.filter(in_office=True)
+
+    def senators(self):
+        return self.filter(chamber=Chamber.SENATE)
+
+    def representatives(self):
+        return self.filter(chamber=Chamber.HOUSE)
+
+
+class Legislator(models.Model):
+    bioguide_id = models.CharField("bioguide id", max_length=10, unique=True)
+    first_name = models.CharField(max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100)
+    suffix = models.CharField(max_length=20, blank=True)
+    nickname = models.CharField(max_length=100, blank=True)
+    official_full_name = models.CharField(max_length=200, blank=True)
+
+    party = models.CharField(max_length=1, choices=Party.choices)
+    state = models.CharField(max_length=2, choices=states.CHOICES)
+    chamber = models.CharField(max_length=6, choices=Chamber.choices)
+    district = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="House only; 0 for at-large seats and delegates."
+    )
+    senate_class = models.PositiveSmallIntegerField(null=True, blank=True)
+    in_office = models.BooleanField(default=True)
+
+    phone = models.CharField(max_length=30, blank=True)
+    office_address = models.CharField(max_length=300, blank=True)
+    contact_form_url = models.URLField(blank=True)
+    website = models.URLField(blank=True)
+    cwc_office_code = models.CharField("CWC office code", max_length=5, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LegislatorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["state", "chamber", "district", "last_name"]
+        constraints = [
+            models.CheckConstraint(
+                name="legislator_district_only_in_house",
+                condition=Q(chamber=Chamber.HOUSE, district__isnull=False)
+                | Q(chamber=Chamber.SENATE, district__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="legislator_senate_class_only_in_senate",
+                condition=Q(chamber=Chamber.HOUSE, senate_class__isnull=True)
+                | Q(chamber=Chamber.SENATE, senate_class__in=[1, 2, 3]),
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "chamber", "district"])]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.party}-{self.state})"
+
+    @property
+    def display_name(self):
+        return self.official_full_name or f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_delegate(self):
+        """Delegates and the Resident Commissioner sit in the House without a vote."""
+        return self.state in states.TERRITORIES
+
+    @property
+    def seat(self):
+        if self.chamber == Chamber.SENATE:
+            return self.state
+        if self.district == 0:
+            return f"{self.state}-AL"
+        return f"{self.state}-{self.district:02d}"
+
+    @property
+    def title(self):
+        if self.chamber == Chamber.SENATE:
+            return "Senator"
+        if self.state == "PR":
+            return "Resident Commissioner"
+        if self.is_delegate:
+            return "Delegate"
+        return "Representative"
+
+
+class Official(models.Model):
+    """Anything a message can be delivered to: a sitting legislator or an executive office."""
+
+    class Kind(models.TextChoices):
+        LEGISLATOR = "legislator", "Legislator"
+        EXECUTIVE = "executive", "Executive official"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        CWC = "cwc", "Communicating With Congress"
+        WEBHOOK = "webhook", "Webhook"
+        CONTACT_FORM = "contact_form", "Contact form only"
+
+    key = models.SlugField(
+        max_length=64, unique=True, help_text="Stable handle, e.g. 'us-president' or a bioguide id."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    legislator = models.OneToOneField(
+        Legislator, null=True, blank=True, on_delete=models.PROTECT, related_name="official"
+    )
+    title = models.CharField(max_length=120, help_text="The office, e.g. 'Secretary of State'.")
+    name = models.CharField(max_length=200, help_text="Who holds the office now.")
+    last_name = models.CharField(max_length=100, help_text="Used in salutations.")
+
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    email = models.EmailField(blank=True)
+    cwc_office = models.CharField("CWC office code", max_length=5, blank=True)
+    webhook_url = models.URLField(blank=True)
+    contact_form_url = models.URLField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "title", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="official_legislator_iff_kind_legislator",
+                condition=Q(kind="legislator", legislator__isnull=False)
+                | Q(kind="executive", legislator__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="official_channel_has_address",
+                condition=Q(channel="email", email__gt="")
+                | Q(channel="cwc", cwc_office__gt="")
+                | Q(channel="webhook", webhook_url__gt="")
+                | Q(channel="contact_form", contact_form_url__gt=""),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.name}"
