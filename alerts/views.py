@@ -1,0 +1,87 @@
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from legislators import states
+from legislators.models import Official
+
+from .forms import ActionForm
+from .models import Action, Campaign, Cosignature
+from .services import action_submit
+
+
+def campaign_list(request):
+    campaigns = Campaign.objects.live().order_by("-starts_at", "title")
+    return render(request, "alerts/campaign_list.html", {"campaigns": campaigns})
+
+
+def _live_campaign(slug):
+    return get_object_or_404(Campaign.objects.live(), slug=slug)
+
+
+def _cosigners_by_state(campaign):
+    letters = campaign.letters.prefetch_related(
+        Prefetch(
+            "cosignatures",
+            queryset=Cosignature.objects.select_related("legislator").order_by(
+                "legislator__state", "legislator__last_name"
+            ),
+        )
+    )
+    grouped = []
+    for letter in letters:
+        by_state: dict[str, list] = {}
+        for cosignature in letter.cosignatures.all():
+            by_state.setdefault(cosignature.legislator.state, []).append(cosignature)
+        grouped.append(
+            (
+                letter,
+                [
+                    (states.ALL.get(code, code), signatures)
+                    for code, signatures in sorted(
+                        by_state.items(), key=lambda item: states.ALL.get(item[0], item[0])
+                    )
+                ],
+            )
+        )
+    return grouped
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_detail(request, slug):
+    campaign = _live_campaign(slug)
+    if request.method == "POST":
+        form = ActionForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            action = action_submit(
+                campaign=campaign,
+                constituent=form.constituent(),
+                subject=form.cleaned_data["subject"],
+                message=form.cleaned_data["message"],
+                officials=list(form.cleaned_data["officials"]),
+            )
+            return redirect("alerts:thanks", slug=campaign.slug, action_id=action.public_id)
+    else:
+        form = ActionForm(campaign=campaign)
+    context = {
+        "campaign": campaign,
+        "asks": campaign.asks.all(),
+        "letters": _cosigners_by_state(campaign),
+        "form": form,
+    }
+    return render(request, "alerts/campaign_detail.html", context)
+
+
+def thanks(request, slug, action_id):
+    campaign = _live_campaign(slug)
+    action = get_object_or_404(
+        Action.objects.annotate(delivery_count=Count("deliveries")),
+        campaign=campaign,
+        public_id=action_id,
+    )
+    officials = Official.objects.filter(deliveries__action=action).order_by("kind", "title")
+    return render(
+        request,
+        "alerts/thanks.html",
+        {"campaign": campaign, "action": action, "officials": officials},
+    )
