@@ -1,0 +1,189 @@
+"""The demo campaign: a 2023 alert asking the US to press for a UN protection mission for the
+Armenians of Artsakh (Nagorno-Karabakh). Facts come from the alert; all copy is our own."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from legislators.models import Chamber, Legislator, Official
+
+from .models import Campaign, Cosignature, Letter, PolicyAsk
+
+SLUG = "artsakh-un-protection-mandate"
+LETTER_DATE = dt.date(2023, 9, 20)
+
+CAMPAIGN = {
+    "title": "Ask Washington to protect the Armenians of Artsakh at the UN",
+    "organization_name": "Armenian National Committee of America (demo)",
+    "summary": (
+        "Azerbaijan's assault has left 120,000 Armenians in Artsakh without protection. "
+        "Tell the Administration and your members of Congress to lead at the UN Security Council."
+    ),
+    "body": (
+        "For months a blockade cut Artsakh (Nagorno-Karabakh) off from food and medicine. "
+        "Then Azerbaijani forces launched a full military offensive against its 120,000 "
+        "Armenian residents, the gravest escalation yet.\n\n"
+        "On September 20, 2023, forty-five members of the House, led by the co-chairs of the "
+        "Congressional Armenian Caucus, wrote to the Secretary of State and our Ambassador to "
+        "the United Nations. They asked the United States to push the Security Council for a "
+        "mandate and a peacekeeping presence, independent monitors on the ground, emergency "
+        "aid, an open Lachin Corridor, enforcement of Section 907 limits on military aid to "
+        "Azerbaijan, and sanctions on the officials responsible.\n\n"
+        "The Security Council takes up the crisis on September 21. Add your voice: thank the "
+        "members who signed, urge those who did not, and ask the White House and the State "
+        "Department to act before it is too late."
+    ),
+    "goal": 5000,
+    "message_subject": "Lead at the UN to protect the Armenians of Artsakh",
+    "message_body": (
+        "I am writing as your constituent about the Armenians of Artsakh (Nagorno-Karabakh). "
+        "After a months-long blockade, Azerbaijan has attacked the civilian population outright, "
+        "and 120,000 people now face expulsion or worse.\n\n"
+        "Please use every tool the United States has: press the UN Security Council for a "
+        "protection mandate and monitors on the ground, send humanitarian aid, keep the Lachin "
+        "Corridor open, enforce Section 907, and sanction those responsible for these crimes.\n\n"
+        'The world said "never again". This is the moment to mean it.'
+    ),
+}
+
+ASKS = [
+    ("A lasting status for Artsakh", "Back a durable settlement built on the right of Artsakh's people to decide their own future."),
+    ("A UN mandate to administer Artsakh", "Work for a Security Council mandate that puts the region under international administration."),
+    ("Safety for the people of Artsakh", "Guarantee the physical security of the Armenians who live there."),
+    ("Sanctions for genocide and war crimes", "Hold Azerbaijan's leaders to account with targeted sanctions."),
+    ("Aid for relief and rebuilding", "Fund emergency relief now, then recovery and reconstruction."),
+    ("A safe way home", "Make it possible for displaced Armenians to return to their homes in safety."),
+    ("An open road to Armenia", "Keep passage between Artsakh and Armenia open, safe and free of interference."),
+]  # fmt: skip
+
+LETTER = {
+    "title": "House letter calling for a UN protection mission",
+    "recipients": "Secretary of State Antony Blinken and U.S. Ambassador to the UN Linda Thomas-Greenfield",
+    "summary": (
+        "The four co-chairs of the Congressional Armenian Caucus and forty-one colleagues from "
+        "both parties asked the Administration to lead at the Security Council."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ExecutiveTarget:
+    key: str
+    title: str
+    name: str
+    last_name: str
+    contact_form_url: str
+
+
+# The offices the alert names, with their holders on the letter's date.
+EXECUTIVE_TARGETS = [
+    ExecutiveTarget("us-president", "President", "Joe Biden", "Biden", "https://www.whitehouse.gov/contact/"),
+    ExecutiveTarget("us-vice-president", "Vice President", "Kamala Harris", "Harris", "https://www.whitehouse.gov/contact/"),
+    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "Antony Blinken", "Blinken", "https://www.state.gov/contact-us/"),
+    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "Linda Thomas-Greenfield", "Thomas-Greenfield", "https://usun.usmission.gov/contact-us/"),
+]  # fmt: skip
+
+# (bioguide id, first, last, official full name, party, state, district, role)
+SIGNERS_2023_09_20 = [
+    ('P000034', 'Frank', 'Pallone', 'Frank Pallone, Jr.', 'D', 'NJ', 6, 'lead'),
+    ('B001257', 'Gus', 'Bilirakis', 'Gus M. Bilirakis', 'R', 'FL', 12, 'lead'),
+    ('S001150', 'Adam', 'Schiff', 'Adam B. Schiff', 'D', 'CA', 30, 'lead'),
+    ('V000129', 'David', 'Valadao', 'David G. Valadao', 'R', 'CA', 22, 'lead'),
+    ('A000148', 'Jake', 'Auchincloss', 'Jake Auchincloss', 'D', 'MA', 4, 'cosigner'),
+    ('C001097', 'Tony', 'Cárdenas', 'Tony Cárdenas', 'D', 'CA', 29, 'cosigner'),
+    ('C001091', 'Joaquin', 'Castro', 'Joaquin Castro', 'D', 'TX', 20, 'cosigner'),
+    ('C001080', 'Judy', 'Chu', 'Judy Chu', 'D', 'CA', 28, 'cosigner'),
+    ('C001059', 'Jim', 'Costa', 'Jim Costa', 'D', 'CA', 21, 'cosigner'),
+    ('D000399', 'Lloyd', 'Doggett', 'Lloyd Doggett', 'D', 'TX', 37, 'cosigner'),
+    ('E000215', 'Anna', 'Eshoo', 'Anna G. Eshoo', 'D', 'CA', 16, 'cosigner'),
+    ('G000583', 'Josh', 'Gottheimer', 'Josh Gottheimer', 'D', 'NJ', 5, 'cosigner'),
+    ('H001047', 'James', 'Himes', 'James A. Himes', 'D', 'CT', 4, 'cosigner'),
+    ('H001085', 'Chrissy', 'Houlahan', 'Chrissy Houlahan', 'D', 'PA', 6, 'cosigner'),
+    ('K000400', 'Sydney', 'Kamlager-Dove', 'Sydney Kamlager-Dove', 'D', 'CA', 37, 'cosigner'),
+    ('K000389', 'Ro', 'Khanna', 'Ro Khanna', 'D', 'CA', 17, 'cosigner'),
+    ('K000391', 'Raja', 'Krishnamoorthi', 'Raja Krishnamoorthi', 'D', 'IL', 8, 'cosigner'),
+    ('L000557', 'John', 'Larson', 'John B. Larson', 'D', 'CT', 1, 'cosigner'),
+    ('L000551', 'Barbara', 'Lee', 'Barbara Lee', 'D', 'CA', 12, 'cosigner'),
+    ('L000590', 'Susie', 'Lee', 'Susie Lee', 'D', 'NV', 3, 'cosigner'),
+    ('L000582', 'Ted', 'Lieu', 'Ted Lieu', 'D', 'CA', 36, 'cosigner'),
+    ('L000397', 'Zoe', 'Lofgren', 'Zoe Lofgren', 'D', 'CA', 18, 'cosigner'),
+    ('M001223', 'Seth', 'Magaziner', 'Seth Magaziner', 'D', 'RI', 2, 'cosigner'),
+    ('M000317', 'Nicole', 'Malliotakis', 'Nicole Malliotakis', 'R', 'NY', 11, 'cosigner'),
+    ('M001177', 'Tom', 'McClintock', 'Tom McClintock', 'R', 'CA', 5, 'cosigner'),
+    ('M000312', 'James', 'McGovern', 'James P. McGovern', 'D', 'MA', 2, 'cosigner'),
+    ('M001226', 'Robert', 'Menendez', 'Robert Menendez', 'D', 'NJ', 8, 'cosigner'),
+    ('M001188', 'Grace', 'Meng', 'Grace Meng', 'D', 'NY', 6, 'cosigner'),
+    ('M001225', 'Kevin', 'Mullin', 'Kevin Mullin', 'D', 'CA', 15, 'cosigner'),
+    ('N000179', 'Grace', 'Napolitano', 'Grace F. Napolitano', 'D', 'CA', 31, 'cosigner'),
+    ('N000147', 'Eleanor', 'Norton', 'Eleanor Holmes Norton', 'D', 'DC', 0, 'cosigner'),
+    ('P000614', 'Chris', 'Pappas', 'Chris Pappas', 'D', 'NH', 1, 'cosigner'),
+    ('P000618', 'Katie', 'Porter', 'Katie Porter', 'D', 'CA', 47, 'cosigner'),
+    ('Q000023', 'Mike', 'Quigley', 'Mike Quigley', 'D', 'IL', 5, 'cosigner'),
+    ('R000606', 'Jamie', 'Raskin', 'Jamie Raskin', 'D', 'MD', 8, 'cosigner'),
+    ('S001156', 'Linda', 'Sánchez', 'Linda T. Sánchez', 'D', 'CA', 38, 'cosigner'),
+    ('S001168', 'John', 'Sarbanes', 'John P. Sarbanes', 'D', 'MD', 3, 'cosigner'),
+    ('S001145', 'Janice', 'Schakowsky', 'Janice D. Schakowsky', 'D', 'IL', 9, 'cosigner'),
+    ('S000344', 'Brad', 'Sherman', 'Brad Sherman', 'D', 'CA', 32, 'cosigner'),
+    ('S001207', 'Mikie', 'Sherrill', 'Mikie Sherrill', 'D', 'NJ', 11, 'cosigner'),
+    ('S001209', 'Abigail', 'Spanberger', 'Abigail Davis Spanberger', 'D', 'VA', 7, 'cosigner'),
+    ('S001215', 'Haley', 'Stevens', 'Haley M. Stevens', 'D', 'MI', 11, 'cosigner'),
+    ('T000468', 'Dina', 'Titus', 'Dina Titus', 'D', 'NV', 1, 'cosigner'),
+    ('T000482', 'Lori', 'Trahan', 'Lori Trahan', 'D', 'MA', 3, 'cosigner'),
+    ('W000822', 'Bonnie', 'Watson Coleman', 'Bonnie Watson Coleman', 'D', 'NJ', 12, 'cosigner'),
+]  # fmt: skip
+
+
+@transaction.atomic
+def demo_load() -> Campaign:
+    """Create or refresh the demo campaign; running it again changes nothing."""
+    campaign, _ = Campaign.objects.update_or_create(
+        slug=SLUG,
+        defaults={
+            **CAMPAIGN,
+            "status": Campaign.Status.LIVE,
+            "starts_at": dt.datetime(2023, 9, 20, 12, tzinfo=dt.UTC),
+        },
+    )
+    for position, (title, detail) in enumerate(ASKS, start=1):
+        PolicyAsk.objects.update_or_create(
+            campaign=campaign, position=position, defaults={"title": title, "detail": detail}
+        )
+    PolicyAsk.objects.filter(campaign=campaign, position__gt=len(ASKS)).delete()
+
+    letter, _ = Letter.objects.update_or_create(
+        campaign=campaign, sent_on=LETTER_DATE, defaults=LETTER
+    )
+    for bioguide_id, first, last, full, party, state, district, role in SIGNERS_2023_09_20:
+        legislator, _ = Legislator.objects.get_or_create(
+            bioguide_id=bioguide_id,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "official_full_name": full,
+                "party": party,
+                "state": state,
+                "chamber": Chamber.HOUSE,
+                "district": district,
+            },
+        )
+        Cosignature.objects.update_or_create(
+            letter=letter, legislator=legislator, defaults={"role": role}
+        )
+
+    officials = []
+    for target in EXECUTIVE_TARGETS:
+        official, _ = Official.objects.update_or_create(
+            key=target.key,
+            defaults={
+                "kind": Official.Kind.EXECUTIVE,
+                "title": target.title,
+                "name": target.name,
+                "last_name": target.last_name,
+                "channel": Official.Channel.CONTACT_FORM,
+                "contact_form_url": target.contact_form_url,
+            },
+        )
+        officials.append(official)
+    campaign.targets.add(*officials)
+    return campaign
