@@ -1,0 +1,65 @@
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from alerts.models import Delivery
+from tests.factories import (
+    ActionFactory,
+    CampaignFactory,
+    CosignatureFactory,
+    DeliveryFactory,
+    OfficialFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_second_delivery_for_the_same_action_and_official_is_rejected():
+    delivery = DeliveryFactory()
+    with pytest.raises(IntegrityError, match="delivery_unique_per_action_official"):
+        DeliveryFactory(action=delivery.action, official=delivery.official)
+
+
+def test_the_same_official_may_receive_deliveries_from_different_actions():
+    official = OfficialFactory()
+    DeliveryFactory(official=official)
+    DeliveryFactory(official=official)
+    assert Delivery.objects.filter(official=official).count() == 2
+
+
+def test_a_sent_delivery_needs_sent_at():
+    with pytest.raises(IntegrityError, match="delivery_sent_iff_sent_at"):
+        DeliveryFactory(status=Delivery.Status.SENT, sent_at=None)
+
+
+def test_sent_at_is_only_set_on_sent_deliveries():
+    with pytest.raises(IntegrityError, match="delivery_sent_iff_sent_at"):
+        DeliveryFactory(status=Delivery.Status.QUEUED, sent_at=timezone.now())
+
+
+def test_a_legislator_cosigns_a_letter_once():
+    cosignature = CosignatureFactory()
+    with pytest.raises(IntegrityError, match="cosignature_unique_per_letter"):
+        CosignatureFactory(letter=cosignature.letter, legislator=cosignature.legislator)
+
+
+def test_an_email_official_needs_an_address():
+    with pytest.raises(IntegrityError, match="official_channel_has_address"):
+        OfficialFactory(channel="email", email="")
+
+
+def test_live_campaigns_exclude_drafts_future_and_ended_ones():
+    now = timezone.now()
+    live = CampaignFactory()
+    CampaignFactory(status="draft")
+    CampaignFactory(starts_at=now + timezone.timedelta(days=1))
+    CampaignFactory(
+        starts_at=now - timezone.timedelta(days=3), ends_at=now - timezone.timedelta(days=1)
+    )
+    assert list(type(live).objects.live()) == [live]
+
+
+def test_message_id_is_derived_from_the_delivery_id(settings):
+    settings.MESSAGE_ID_DOMAIN = "alerts.example.org"
+    delivery = DeliveryFactory(action=ActionFactory())
+    assert delivery.message_id == f"<{delivery.id.hex}@alerts.example.org>"

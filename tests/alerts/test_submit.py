@@ -1,0 +1,104 @@
+"""The constituent form: one transaction, tasks only after commit, nothing stored when invalid."""
+
+import base64
+import json
+
+import pytest
+from django.urls import reverse
+
+from alerts.models import Action, Delivery
+from tests.factories import OfficialFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(campaign):
+    return reverse("alerts:campaign_detail", args=[campaign.slug])
+
+
+def test_a_valid_submission_stores_one_action_and_queues_one_task_per_official_after_commit(
+    client, campaign, form_data, broker_queue, django_capture_on_commit_callbacks
+):
+    redis_client, queue = broker_queue
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(_url(campaign), form_data)
+        assert redis_client.llen(queue) == 0, "nothing may be enqueued before the commit"
+
+    assert response.status_code == 302
+    action = Action.objects.get()
+    deliveries = Delivery.objects.filter(action=action)
+    assert deliveries.count() == 3
+    assert set(deliveries.values_list("status", flat=True)) == {Delivery.Status.QUEUED}
+    assert len(callbacks) == 1
+
+    for callback in callbacks:
+        callback()
+    raw_messages = redis_client.lrange(queue, 0, -1)
+    assert len(raw_messages) == 3
+    published_ids = set()
+    for raw in raw_messages:
+        envelope = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        assert envelope["headers"]["task"] == "alerts.deliver"
+        assert kwargs == {}
+        published_ids.add(args[0])
+        # Only the delivery id travels through the broker: no personal data.
+        for personal in ("ani@example.org", "Petrosyan", "Brand Blvd"):
+            assert personal.encode() not in raw
+    assert published_ids == {str(d.id) for d in deliveries}
+
+
+def test_the_thank_you_page_follows(client, campaign, form_data):
+    response = client.post(_url(campaign), form_data, follow=True)
+    assert response.status_code == 200
+    assert "on its way to 3 officials" in response.content.decode()
+
+
+def test_the_message_is_addressed_to_each_official(client, campaign, form_data):
+    client.post(_url(campaign), form_data)
+    delivery = Delivery.objects.get(official__last_name="Vale")
+    assert delivery.body.startswith("Dear Senator Vale,\n\nPlease act at the Security Council.")
+    assert "Ani Petrosyan\n100 N Brand Blvd\nGlendale, CA 91203" in delivery.body
+    assert delivery.subject == "Protect civilians now"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "error"),
+    [
+        ({"first_name": ""}, "first_name", "This field is required."),
+        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"zip_code": "9120"}, "zip_code", "Enter a 5-digit ZIP code"),
+        ({"officials": []}, "officials", "Choose at least one official"),
+        ({"first_name": "Ani\r\nBcc: x@evil.example"}, "first_name", "single line"),
+        ({"subject": "Hi\u2028Bcc: x@evil.example"}, "subject", "single line"),
+        ({"message": "x" * 5001}, "message", "at most 5000 characters"),
+    ],
+)
+def test_invalid_input_is_shown_next_to_its_field_and_stores_nothing(
+    client, campaign, form_data, django_capture_on_commit_callbacks, change, field, error
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(_url(campaign), {**form_data, **change})
+    assert response.status_code == 200
+    assert error in response.context["form"].errors[field][0]
+    assert error in response.content.decode()
+    assert 'class="error-summary"' in response.content.decode()
+    assert Action.objects.count() == 0
+    assert Delivery.objects.count() == 0
+    assert callbacks == []
+
+
+def test_an_official_the_campaign_does_not_offer_is_rejected(client, campaign, form_data):
+    outsider = OfficialFactory()
+    data = {**form_data, "officials": [*form_data["officials"], str(outsider.pk)]}
+    response = client.post(_url(campaign), data)
+    assert "not part of this campaign" in response.context["form"].errors["officials"][0]
+    assert Action.objects.count() == 0
+    assert Delivery.objects.count() == 0
+
+
+def test_a_closed_campaign_takes_no_submissions(client, campaign, form_data):
+    campaign.status = "closed"
+    campaign.save()
+    assert client.post(_url(campaign), form_data).status_code == 404
+    assert Action.objects.count() == 0

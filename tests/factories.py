@@ -1,0 +1,111 @@
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from alerts.models import Action, Campaign, Cosignature, Delivery, Letter, PolicyAsk
+from legislators.models import Chamber, Legislator, Official
+
+
+class LegislatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Legislator
+        django_get_or_create = ("bioguide_id",)
+
+    bioguide_id = factory.Sequence(lambda n: f"T{n:06d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    party = "D"
+    state = "VA"
+    chamber = Chamber.HOUSE
+    district = factory.Sequence(lambda n: n % 11 + 1)
+
+
+class OfficialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Official
+
+    key = factory.Sequence(lambda n: f"official-{n}")
+    kind = Official.Kind.EXECUTIVE
+    title = "Secretary"
+    name = factory.Faker("name")
+    last_name = factory.LazyAttribute(lambda o: o.name.split()[-1])
+    channel = Official.Channel.EMAIL
+    email = factory.Sequence(lambda n: f"office{n}@officials.example")
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    title = factory.Sequence(lambda n: f"Campaign {n}")
+    organization_name = "Example Advocates"
+    summary = "Write to your officials."
+    body = "Why it matters.\n\nWhat to do."
+    status = Campaign.Status.LIVE
+    starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    message_subject = "Please act now"
+    message_body = "I ask you to support this."
+
+    @factory.post_generation
+    def targets(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.targets.add(*extracted)
+
+
+class PolicyAskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyAsk
+
+    campaign = factory.SubFactory(CampaignFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Ask {n}")
+
+
+class LetterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Letter
+
+    campaign = factory.SubFactory(CampaignFactory)
+    title = "A letter"
+    sent_on = dt.date(2023, 9, 20)
+    recipients = "The Secretary of State"
+
+
+class CosignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cosignature
+
+    letter = factory.SubFactory(LetterFactory)
+    legislator = factory.SubFactory(LegislatorFactory)
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    campaign = factory.SubFactory(CampaignFactory)
+    first_name = "Ani"
+    last_name = "Petrosyan"
+    email = factory.Sequence(lambda n: f"constituent{n}@example.org")
+    street = "1 Main St"
+    city = "Glendale"
+    state = "CA"
+    zip_code = "91203"
+    subject = "Please act"
+    message = "Thank you."
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    action = factory.SubFactory(ActionFactory)
+    official = factory.SubFactory(OfficialFactory)
+    channel = factory.LazyAttribute(lambda d: d.official.channel)
+    status = Delivery.Status.QUEUED
+    queued_at = factory.LazyFunction(timezone.now)
+    subject = "Please act"
+    body = "Dear Secretary,\n\nPlease act.\n"

@@ -1,0 +1,82 @@
+"""Real processes for tests: a Celery worker with its own log, and a bounded wait helper."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = ROOT / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout=30.0, interval=0.05, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
+
+
+class CeleryWorker:
+    """`celery -A config worker` as a child process, with the environment the test gives it."""
+
+    def __init__(self, env: dict, *, concurrency=2, pool="prefork", name=None):
+        self.env = {**os.environ, **env}
+        self.concurrency = concurrency
+        self.pool = pool
+        self.name = name or f"test-{uuid.uuid4().hex[:8]}"
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        self.log_path = OUTPUT_DIR / f"worker-{self.name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, timeout=60.0):
+        self._log = self.log_path.open("w")
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+        command += [
+            f"--pool={self.pool}",
+            f"--concurrency={self.concurrency}",
+            "-n",
+            f"{self.name}@%h",
+        ]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._ready, timeout=timeout, message=f"worker ready (log: {self.log_path})")
+        return self
+
+    def _ready(self):
+        if self.process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
+        return " ready." in self.log_path.read_text()
+
+    def stop(self, *, timeout=20.0):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=timeout)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text()
