@@ -49,11 +49,16 @@ class Campaign(models.Model):
 
     message_subject = models.CharField(max_length=200)
     message_body = models.TextField(max_length=5000)
+    target_congress = models.BooleanField(
+        "target the constituent's members of Congress",
+        default=True,
+        help_text="Offer each constituent their two senators and their representative.",
+    )
     targets = models.ManyToManyField(
         Official,
         blank=True,
         related_name="campaigns",
-        help_text="Officials constituents may write.",
+        help_text="Fixed targets every constituent may write, such as executive officials.",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from . import states
 
@@ -25,6 +25,10 @@ class LegislatorQuerySet(models.QuerySet):
 
     def representatives(self):
         return self.filter(chamber=Chamber.HOUSE)
+
+    def serving_on(self, day):
+        """Legislators with a term (in either chamber) that covers `day`."""
+        return self.filter(terms__start__lte=day, terms__end__gte=day).distinct()
 
 
 class Legislator(models.Model):
@@ -156,3 +160,50 @@ class Official(models.Model):
 
     def __str__(self):
         return f"{self.title} {self.name}"
+
+
+class Term(models.Model):
+    """One term of office, as in congress-legislators: answers "who held this seat on day D"."""
+
+    legislator = models.ForeignKey(Legislator, on_delete=models.CASCADE, related_name="terms")
+    chamber = models.CharField(max_length=6, choices=Chamber.choices)
+    state = models.CharField(max_length=2, choices=states.CHOICES)
+    district = models.SmallIntegerField(null=True, blank=True)
+    senate_class = models.PositiveSmallIntegerField(null=True, blank=True)
+    party = models.CharField(max_length=1, choices=Party.choices, blank=True)
+    start = models.DateField()
+    end = models.DateField()
+
+    class Meta:
+        ordering = ["legislator", "start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legislator", "chamber", "start"], name="term_unique_start"
+            ),
+            models.CheckConstraint(name="term_ends_after_start", condition=Q(end__gte=F("start"))),
+        ]
+        indexes = [models.Index(fields=["start", "end"])]
+
+    def __str__(self):
+        return f"{self.legislator_id} {self.chamber} {self.state} {self.start} to {self.end}"
+
+
+class ZipDistrict(models.Model):
+    """One (ZCTA, state, district) pair of one Congress. A ZIP in several districts has several."""
+
+    congress = models.PositiveSmallIntegerField()
+    zip_code = models.CharField("ZIP code", max_length=5)
+    state = models.CharField(max_length=2, choices=states.CHOICES)
+    district = models.PositiveSmallIntegerField(help_text="0 for at-large seats and delegates.")
+
+    class Meta:
+        ordering = ["congress", "zip_code", "state", "district"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["congress", "zip_code", "state", "district"], name="zip_district_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["congress", "zip_code"])]
+
+    def __str__(self):
+        return f"{self.zip_code} → {self.state}-{self.district} ({self.congress}th)"
