@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
+from legislators import importers
+from legislators.models import Legislator, ZipDistrict
 from tests.support.processes import CeleryWorker
 from tests.support.smtp import SmtpSink
 
@@ -75,4 +79,48 @@ def form_data(email_officials):
         "officials": [str(o.pk) for o in email_officials],
         "subject": "Protect civilians now",
         "message": "Please act at the Security Council.",
+        "step": "send",
     }
+
+
+def data_path(*parts) -> Path:
+    """A file of the real public data (../shared/data). Tests that need it fail without it."""
+    path = Path(settings.LEGISLATOR_DATA_DIR).joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"real data missing: {path} (set LEGISLATOR_DATA_DIR)")
+    return path
+
+
+def _import_real_data():
+    current = data_path("congress-legislators", "legislators-current.yaml")
+    snapshot = data_path("congress-legislators", "snapshot-2023-09-20", "legislators-current.yaml")
+    importers.legislators_import(importers.parse_people(current.read_bytes()))
+    importers.legislators_import(importers.parse_people(snapshot.read_bytes()), historical=True)
+    for congress in (118, 119):
+        raw = data_path("zccd", f"zccd_cd{congress}.csv").read_bytes()
+        importers.zip_districts_import(raw, congress=congress)
+
+
+def _real_data_present():
+    return (
+        Legislator.objects.filter(bioguide_id="P000034").exists()
+        and ZipDistrict.objects.filter(congress=119).exists()
+    )
+
+
+@pytest.fixture(scope="session")
+def _real_data_session(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        if not _real_data_present():
+            _import_real_data()
+
+
+@pytest.fixture
+def real_data(_real_data_session, db):
+    """All of Congress (current + the 2023-09-20 snapshot) and ZIP districts of the 118th and
+    119th Congress, imported once per session from ../shared/data.
+
+    Transactional tests empty the tables when they end, so this imports again if needed.
+    """
+    if not _real_data_present():
+        _import_real_data()
