@@ -125,6 +125,9 @@ MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="action-alerts.invalid"
 DELIVERY_SANDBOX = env.bool("DELIVERY_SANDBOX", default=True)
 DELIVERY_SANDBOX_EMAIL = env.str("DELIVERY_SANDBOX_EMAIL", default="sandbox@localhost")
 
+# The Congress whose districts the ZIP lookup uses (118: 2023-2025, 119: 2025-2027).
+ACTIVE_CONGRESS = env.int("ACTIVE_CONGRESS", default=119)
+
 # Where the real public data lives (see ../shared/data/README.md); read at run time only.
 LEGISLATOR_DATA_DIR = env.path("LEGISLATOR_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
 
@@ -172,3 +175,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Geocoder -------------------------------------------------------------------------------
+# Dotted path to a class that maps a street address to its district (for ZIPs that span several);
+# empty means none is configured, and constituents in those ZIPs pick their representative.
+GEOCODER = env.str("GEOCODER", default="")
+GEOCODER_CENSUS_URL = env.str(
+    "GEOCODER_CENSUS_URL", default="https://geocoding.geo.census.gov/geocoder"
+)
+GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
