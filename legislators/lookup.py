@@ -1,0 +1,155 @@
+"""Address → members of Congress. The one place that answers "who represents this constituent?"
+
+Two queries: the ZIP's districts, then the sitting officials for them.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+
+from . import states
+from .geocoders import GeocoderError, get_geocoder
+from .models import Chamber, Official, ZipDistrict
+
+ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+
+
+class AddressError(Exception):
+    """The address cannot be mapped; the message is written for the constituent."""
+
+
+@dataclass(frozen=True, order=True)
+class Seat:
+    state: str
+    district: int
+
+    def __str__(self):
+        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district:02d}"
+
+
+@dataclass
+class Delegation:
+    """Who represents one ZIP code: senators, and the House seat(s) it may be in."""
+
+    zip_code: str
+    seats: list[Seat]
+    senators: list[Official] = field(default_factory=list)
+    # Seat → its sitting member, or None when the seat is vacant.
+    representatives: dict[Seat, Official | None] = field(default_factory=dict)
+    geocoded: bool = False
+
+    @property
+    def is_split(self) -> bool:
+        """True when the ZIP spans several districts and the constituent must say which."""
+        return len(self.seats) > 1
+
+    @property
+    def states(self) -> list[str]:
+        return sorted({seat.state for seat in self.seats})
+
+    @property
+    def vacant_seats(self) -> list[Seat]:
+        return [seat for seat, official in self.representatives.items() if official is None]
+
+    @property
+    def vacant_senate_seats(self) -> int:
+        voting = [s for s in self.states if s in states.STATES]
+        return 2 * len(voting) - len(self.senators)
+
+    @property
+    def candidate_representatives(self) -> list[Official]:
+        return [o for o in self.representatives.values() if o is not None]
+
+    def officials(self) -> list[Official]:
+        """Everyone this constituent may write: senators, and the representative(s) candidate."""
+        return [*self.senators, *self.candidate_representatives]
+
+
+def normalize_zip(value: str) -> str:
+    match = ZIP_RE.match((value or "").strip())
+    if not match:
+        raise AddressError("Enter a 5-digit ZIP code, like 20001 or 20001-1234.")
+    return match.group(1)
+
+
+def delegation_for_address(
+    *,
+    zip_code: str,
+    state: str | None = None,
+    street: str = "",
+    city: str = "",
+    congress: int | None = None,
+) -> Delegation:
+    """The members of Congress for an address, with the districts a ZIP leaves open.
+
+    `state`, when given, narrows a ZIP that crosses a state line. A configured geocoder turns a
+    split ZIP into one district when it can place the full street address.
+    """
+    zip5 = normalize_zip(zip_code)
+    congress = congress or settings.ACTIVE_CONGRESS
+    rows = ZipDistrict.objects.filter(congress=congress, zip_code=zip5).order_by()
+    seats = sorted(Seat(state=s, district=d) for s, d in rows.values_list("state", "district"))
+    if not seats:
+        raise AddressError(
+            f"We could not find ZIP code {zip5}. Check it, or use the ZIP of your home address."
+        )
+    if state:
+        in_state = [seat for seat in seats if seat.state == state]
+        if not in_state:
+            name = states.ALL.get(state, state)
+            raise AddressError(f"ZIP code {zip5} is not in {name}. Check the ZIP code and state.")
+        seats = in_state
+
+    geocoded = False
+    if len(seats) > 1 and street and city:
+        seats, geocoded = _narrow_by_geocoder(seats, street=street, city=city, zip_code=zip_code)
+
+    return _with_officials(Delegation(zip_code=zip5, seats=seats, geocoded=geocoded))
+
+
+def _narrow_by_geocoder(seats, *, street, city, zip_code):
+    geocoder = get_geocoder()
+    if geocoder is None:
+        return seats, False
+    try:
+        match = geocoder.district_for(
+            street=street, city=city, state=seats[0].state, zip_code=zip_code
+        )
+    except GeocoderError:
+        return seats, False
+    if match is not None:
+        seat = Seat(state=match.state, district=match.district)
+        if seat in seats:
+            return [seat], True
+    return seats, False
+
+
+def _with_officials(delegation: Delegation) -> Delegation:
+    # One simple query for the states' sitting members, narrowed to the seats in Python: a
+    # cheaper statement to build than one OR branch per seat, and never more than a few rows
+    # beyond the ones kept.
+    officials = (
+        Official.objects.filter(
+            Q(legislator__chamber=Chamber.SENATE)
+            | Q(legislator__district__in={seat.district for seat in delegation.seats}),
+            is_active=True,
+            legislator__in_office=True,
+            legislator__state__in=delegation.states,
+        )
+        .select_related("legislator")
+        .order_by()
+    )
+    delegation.representatives = dict.fromkeys(delegation.seats)
+    for official in sorted(
+        officials, key=lambda o: (o.legislator.state, o.legislator.senate_class or 0)
+    ):
+        legislator = official.legislator
+        if legislator.chamber == Chamber.SENATE:
+            delegation.senators.append(official)
+        else:
+            seat = Seat(legislator.state, legislator.district)
+            if seat in delegation.representatives:
+                delegation.representatives[seat] = official
+    return delegation

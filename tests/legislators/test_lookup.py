@@ -1,0 +1,136 @@
+"""delegation_for_address on the real ZIP → district data and the real current Congress."""
+
+import pytest
+
+from legislators.lookup import AddressError, Seat, delegation_for_address
+from legislators.models import Legislator, ZipDistrict
+from tests.factories import OfficialFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _seats(delegation):
+    return [str(seat) for seat in delegation.seats]
+
+
+def _bioguides(officials):
+    return sorted(o.legislator.bioguide_id for o in officials)
+
+
+def _assert_senators_of(delegation, state):
+    assert len(delegation.senators) == 2
+    assert {o.legislator.state for o in delegation.senators} == {state}
+    assert {o.legislator.chamber for o in delegation.senators} == {"senate"}
+
+
+def test_a_zip_in_one_district_has_one_representative_and_two_senators(
+    real_data, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(2):
+        delegation = delegation_for_address(zip_code="22201")
+    assert _seats(delegation) == ["VA-08"]
+    assert not delegation.is_split
+    assert _bioguides(delegation.candidate_representatives) == ["B001292"]
+    _assert_senators_of(delegation, "VA")
+
+
+def test_zip_plus_four_uses_the_five_digit_zip(real_data):
+    assert _seats(delegation_for_address(zip_code="22201-1234")) == ["VA-08"]
+
+
+def test_a_zip_spanning_districts_is_split_with_every_candidate(real_data):
+    delegation = delegation_for_address(zip_code="10001", state="NY")
+    assert delegation.is_split
+    assert _seats(delegation) == ["NY-10", "NY-12"]
+    assert _bioguides(delegation.candidate_representatives) == ["G000599", "N000002"]
+    _assert_senators_of(delegation, "NY")
+
+
+def test_a_zip_spanning_two_states_is_split_until_the_state_is_known(real_data):
+    both = delegation_for_address(zip_code="82801")
+    assert both.is_split
+    assert _seats(both) == ["MT-02", "WY-AL"]
+    assert {o.legislator.state for o in both.senators} == {"MT", "WY"}
+
+    wyoming = delegation_for_address(zip_code="82801", state="WY")
+    assert not wyoming.is_split
+    assert _seats(wyoming) == ["WY-AL"]
+    _assert_senators_of(wyoming, "WY")
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "state"),
+    [("82001", "WY"), ("05401", "VT"), ("99501", "AK"), ("19901", "DE"), ("58102", "ND")],
+)
+def test_at_large_states_have_district_zero(real_data, zip_code, state):
+    delegation = delegation_for_address(zip_code=zip_code)
+    assert delegation.seats == [Seat(state, 0)]
+    [representative] = delegation.candidate_representatives
+    assert (representative.legislator.state, representative.legislator.district) == (state, 0)
+    assert representative.title == "Representative"
+    _assert_senators_of(delegation, state)
+
+
+def test_dc_has_one_non_voting_delegate_and_no_senators(real_data):
+    delegation = delegation_for_address(zip_code="20001")
+    assert delegation.senators == []
+    assert delegation.vacant_senate_seats == 0
+    assert _bioguides(delegation.candidate_representatives) == ["N000147"]
+    assert delegation.candidate_representatives[0].title == "Delegate"
+
+
+def test_puerto_rico_has_the_resident_commissioner_and_no_senators(real_data):
+    delegation = delegation_for_address(zip_code="00601")
+    assert delegation.senators == []
+    [commissioner] = delegation.candidate_representatives
+    assert commissioner.title == "Resident Commissioner"
+    assert commissioner.legislator.state == "PR"
+
+
+def test_a_vacant_seat_is_reported_not_an_error(real_data):
+    # TX-23 has no member in the current file; pick a ZIP wholly inside it.
+    zip_code = next(
+        z
+        for z in ZipDistrict.objects.filter(congress=119, state="TX", district=23).values_list(
+            "zip_code", flat=True
+        )
+        if ZipDistrict.objects.filter(congress=119, zip_code=z).count() == 1
+    )
+    assert not Legislator.objects.in_office().filter(state="TX", district=23).exists()
+    delegation = delegation_for_address(zip_code=zip_code)
+    assert delegation.vacant_seats == [Seat("TX", 23)]
+    assert delegation.candidate_representatives == []
+    _assert_senators_of(delegation, "TX")
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "state", "message"),
+    [
+        ("99999", None, "could not find ZIP code 99999"),
+        ("20500", None, "could not find ZIP code 20500"),  # the White House: no ZCTA
+        ("1234", None, "Enter a 5-digit ZIP code"),
+        ("abcde", None, "Enter a 5-digit ZIP code"),
+        ("22201", "CA", "ZIP code 22201 is not in California"),
+    ],
+)
+def test_unknown_or_malformed_zips_give_a_clear_error(real_data, zip_code, state, message):
+    with pytest.raises(AddressError, match=message):
+        delegation_for_address(zip_code=zip_code, state=state)
+
+
+def test_the_active_congress_decides_the_districts(real_data, settings):
+    # North Carolina redrew its map for 2025: 27601 (Raleigh) was split, now it is not.
+    settings.ACTIVE_CONGRESS = 118
+    assert _seats(delegation_for_address(zip_code="27601")) == ["NC-02", "NC-13"]
+    settings.ACTIVE_CONGRESS = 119
+    assert _seats(delegation_for_address(zip_code="27601")) == ["NC-02"]
+
+
+def test_inactive_officials_are_not_offered(real_data):
+    delegation = delegation_for_address(zip_code="22201")
+    beyer = delegation.candidate_representatives[0]
+    beyer.is_active = False
+    beyer.save()
+    assert delegation_for_address(zip_code="22201").vacant_seats == [Seat("VA", 8)]
+    OfficialFactory()  # an unrelated executive official changes nothing
+    assert len(delegation_for_address(zip_code="22201").senators) == 2
