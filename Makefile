@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate, load the demo campaign, then web on 127.0.0.1:8000 and one worker (Ctrl-C stops both)
+## make run: migrate, import ../shared/data if present, load the demo campaign, then web on 127.0.0.1:8000 and one worker (Ctrl-C stops both)
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_public_data
 	$(BIN)/python manage.py load_demo
 	@echo
 	@echo "Admin: create a user with '$(BIN)/python manage.py createsuperuser', then open http://127.0.0.1:8000/admin/"

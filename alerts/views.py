@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods
 from legislators import states
 from legislators.models import Official
 
-from .forms import ActionForm
+from .forms import ActionForm, ContactForm
 from .models import Action, Campaign, Cosignature
 from .services import action_submit
 
@@ -49,8 +49,15 @@ def _cosigners_by_state(campaign):
 
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request, slug):
+    """Step 1 (address) and step 2 (officials and message) on one URL, without JavaScript.
+
+    Step 2 re-posts step 1's fields, so every POST is validated whole and nothing is kept
+    between requests.
+    """
     campaign = _live_campaign(slug)
-    if request.method == "POST":
+    step = request.POST.get("step") if request.method == "POST" else None
+    form = ContactForm(campaign=campaign)
+    if step == "send":
         form = ActionForm(request.POST, campaign=campaign)
         if form.is_valid():
             action = action_submit(
@@ -58,11 +65,20 @@ def campaign_detail(request, slug):
                 constituent=form.constituent(),
                 subject=form.cleaned_data["subject"],
                 message=form.cleaned_data["message"],
-                officials=list(form.cleaned_data["officials"]),
+                officials=form.cleaned_data["chosen_officials"],
             )
             return redirect("alerts:thanks", slug=campaign.slug, action_id=action.public_id)
-    else:
-        form = ActionForm(campaign=campaign)
+        if not form.has_contact_errors():
+            return _render_compose(request, campaign, form)
+    elif step == "address":
+        form = ContactForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            compose = ActionForm(
+                campaign=campaign, recipients=form.recipients, initial=form.constituent()
+            )
+            return _render_compose(request, campaign, compose)
+    elif step == "edit":
+        form = ContactForm(campaign=campaign, initial=request.POST.dict())
     context = {
         "campaign": campaign,
         "asks": campaign.asks.all(),
@@ -70,6 +86,10 @@ def campaign_detail(request, slug):
         "form": form,
     }
     return render(request, "alerts/campaign_detail.html", context)
+
+
+def _render_compose(request, campaign, form):
+    return render(request, "alerts/compose.html", {"campaign": campaign, "form": form})
 
 
 def thanks(request, slug, action_id):

@@ -46,6 +46,8 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     body = "Why it matters.\n\nWhat to do."
     status = Campaign.Status.LIVE
     starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    # Most tests are about fixed targets; the ones about Congress turn this on.
+    target_congress = False
     message_subject = "Please act now"
     message_body = "I ask you to support this."
 

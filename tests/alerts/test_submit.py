@@ -69,6 +69,7 @@ def test_the_message_is_addressed_to_each_official(client, campaign, form_data):
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
         ({"zip_code": "9120"}, "zip_code", "Enter a 5-digit ZIP code"),
         ({"officials": []}, "officials", "Choose at least one official"),
+        ({"officials": ["x"]}, "officials", "Choose officials from the list"),
         ({"first_name": "Ani\r\nBcc: x@evil.example"}, "first_name", "single line"),
         ({"subject": "Hi\u2028Bcc: x@evil.example"}, "subject", "single line"),
         ({"message": "x" * 5001}, "message", "at most 5000 characters"),
@@ -92,7 +93,7 @@ def test_an_official_the_campaign_does_not_offer_is_rejected(client, campaign, f
     outsider = OfficialFactory()
     data = {**form_data, "officials": [*form_data["officials"], str(outsider.pk)]}
     response = client.post(_url(campaign), data)
-    assert "not part of this campaign" in response.context["form"].errors["officials"][0]
+    assert "not one of yours" in response.context["form"].errors["officials"][0]
     assert Action.objects.count() == 0
     assert Delivery.objects.count() == 0
 
