@@ -1,12 +1,12 @@
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from legislators import states
 from legislators.models import Official
 
 from .forms import ActionForm, ContactForm
-from .models import Action, Campaign, Cosignature
+from .models import Action, Campaign
+from .selectors import campaign_letters
 from .services import action_submit
 
 
@@ -17,34 +17,6 @@ def campaign_list(request):
 
 def _live_campaign(slug):
     return get_object_or_404(Campaign.objects.live(), slug=slug)
-
-
-def _cosigners_by_state(campaign):
-    letters = campaign.letters.prefetch_related(
-        Prefetch(
-            "cosignatures",
-            queryset=Cosignature.objects.select_related("legislator").order_by(
-                "legislator__state", "legislator__last_name"
-            ),
-        )
-    )
-    grouped = []
-    for letter in letters:
-        by_state: dict[str, list] = {}
-        for cosignature in letter.cosignatures.all():
-            by_state.setdefault(cosignature.legislator.state, []).append(cosignature)
-        grouped.append(
-            (
-                letter,
-                [
-                    (states.ALL.get(code, code), signatures)
-                    for code, signatures in sorted(
-                        by_state.items(), key=lambda item: states.ALL.get(item[0], item[0])
-                    )
-                ],
-            )
-        )
-    return grouped
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +54,7 @@ def campaign_detail(request, slug):
     context = {
         "campaign": campaign,
         "asks": campaign.asks.all(),
-        "letters": _cosigners_by_state(campaign),
+        "letters": campaign_letters(campaign),
         "form": form,
     }
     return render(request, "alerts/campaign_detail.html", context)

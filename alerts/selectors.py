@@ -1,0 +1,66 @@
+"""Reads the public pages need, shaped for their templates."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from legislators import states
+from legislators.models import Chamber, Legislator, Term
+
+from .models import Campaign, Cosignature, Letter
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A cosigner as they were on the letter's date (Adam Schiff signed as a Representative)."""
+
+    legislator: Legislator
+    role: str
+    party: str
+    seat: str
+
+    @property
+    def is_lead(self):
+        return self.role == Cosignature.Role.LEAD
+
+
+def _seat(term: Term) -> str:
+    if term.chamber == Chamber.SENATE:
+        return f"{term.state}, Senate"
+    return f"{term.state}-AL" if term.district in (0, -1) else f"{term.state}-{term.district:02d}"
+
+
+def letter_signers_by_state(letter: Letter) -> list[tuple[str, list[Signer]]]:
+    """Signers grouped under their state's name, states and names in alphabetical order."""
+    cosignatures = list(letter.cosignatures.all())
+    terms = {
+        term.legislator_id: term
+        for term in Term.objects.filter(
+            legislator__in=[c.legislator_id for c in cosignatures],
+            start__lte=letter.sent_on,
+            end__gte=letter.sent_on,
+        )
+    }
+    by_state: dict[str, list[Signer]] = {}
+    for cosignature in cosignatures:
+        legislator = cosignature.legislator
+        term = terms.get(legislator.pk)
+        state = term.state if term else legislator.state
+        signer = Signer(
+            legislator=legislator,
+            role=cosignature.role,
+            party=term.party if term else legislator.party,
+            seat=_seat(term) if term else legislator.seat,
+        )
+        by_state.setdefault(state, []).append(signer)
+    named = [(states.ALL.get(code, code), signers) for code, signers in by_state.items()]
+    for _, signers in named:
+        signers.sort(key=lambda s: (s.legislator.last_name, s.legislator.first_name))
+    return sorted(named, key=lambda item: item[0])
+
+
+def campaign_letters(campaign: Campaign) -> list[tuple[Letter, list]]:
+    letters = campaign.letters.prefetch_related(
+        Prefetch("cosignatures", queryset=Cosignature.objects.select_related("legislator"))
+    )
+    return [(letter, letter_signers_by_state(letter)) for letter in letters]
