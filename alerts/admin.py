@@ -1,6 +1,18 @@
-from django.contrib import admin
-from django.db.models import Count, Q
+import hashlib
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from legislators.admin import HTTPS_URL_FIELDS
+from legislators.matching import AMBIGUOUS, MATCHED, CosignerMatch, match_cosigners
+
+from .letters import cosignatures_save
 from .models import Action, Campaign, Cosignature, Delivery, Letter, PolicyAsk
 
 
@@ -41,8 +53,79 @@ class CosignatureInline(admin.TabularInline):
     extra = 1
 
 
+SKIP = "skip"
+
+
+def _pasted_digest(text: str, chamber: str) -> str:
+    """Tells whether the list (or the chamber) changed between the preview and the save."""
+    normalized = text.replace("\r\n", "\n").strip()
+    return hashlib.sha256(f"{chamber}\n{normalized}".encode()).hexdigest()
+
+
+class CosignerPasteForm(forms.Form):
+    """A pasted list of cosigners and, once previewed, one choice per entry.
+
+    Each entry's choices are only its match and its candidates (plus "skip"), computed again
+    from the posted text on every request, so a posted legislator id that was not offered for
+    that entry is rejected as an invalid choice.
+    """
+
+    CHAMBERS = (("house", "House"), ("senate", "Senate"), ("", "Either chamber"))
+
+    text = forms.CharField(
+        label="Cosigners",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 100}),
+        help_text=(
+            "Paste the names as the press release lists them, separated by commas, semicolons "
+            "or new lines, e.g. \u201cJake Auchincloss (D-MA), Tony Cardenas (D-CA) and Bonnie "
+            "Watson Coleman (D-NJ)\u201d. A (party-state) tag and a Rep./Sen. prefix help."
+        ),
+    )
+    chamber = forms.ChoiceField(choices=CHAMBERS, initial="house", required=False)
+    role = forms.ChoiceField(choices=Cosignature.Role.choices, initial=Cosignature.Role.COSIGNER)
+    previewed = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, matches: list[CosignerMatch] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matches = list(matches)
+        for index, match in enumerate(self.matches):
+            self.fields[self.row_name(index)] = self._row_field(index, match)
+
+    @staticmethod
+    def row_name(index: int) -> str:
+        return f"row_{index}"
+
+    @staticmethod
+    def _row_field(index: int, match: CosignerMatch) -> forms.ChoiceField:
+        offered = [(str(leg.pk), _choice_label(match, leg)) for leg in match.choices]
+        skip = [(SKIP, "Skip this entry")]
+        if match.status == MATCHED:
+            choices, initial = offered + skip, str(match.legislator.pk)
+        elif match.status == AMBIGUOUS:  # nobody is preselected: the organizer decides
+            choices, initial = [("", "\u2014 choose \u2014"), *offered, *skip], ""
+        else:
+            choices, initial = offered + skip, SKIP
+        return forms.ChoiceField(
+            label=match.raw,
+            choices=choices,
+            initial=initial,
+            error_messages={"required": "Choose a legislator or skip this entry."},
+            widget=forms.Select(attrs={"aria-label": f"Entry {index + 1}: {match.raw}"}),
+        )
+
+    def row_values(self) -> list[str]:
+        return [self.cleaned_data[self.row_name(i)] for i in range(len(self.matches))]
+
+
+def _choice_label(match: CosignerMatch, legislator) -> str:
+    seat = match.seat(legislator)
+    return f"{legislator.display_name} ({seat}, {legislator.bioguide_id})"
+
+
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URL_FIELDS
     list_display = ("title", "campaign", "sent_on", "cosigner_count")
     list_filter = ("campaign",)
     search_fields = ("title",)
@@ -50,6 +133,8 @@ class LetterAdmin(admin.ModelAdmin):
     list_select_related = ("campaign",)
     date_hierarchy = "sent_on"
     inlines = (CosignatureInline,)
+    change_form_template = "admin/alerts/letter/change_form.html"
+    match_cosigners_template = "admin/alerts/letter/match_cosigners.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(cosigner_count=Count("cosignatures"))
@@ -57,6 +142,92 @@ class LetterAdmin(admin.ModelAdmin):
     @admin.display(description="cosigners", ordering="cosigner_count")
     def cosigner_count(self, obj):
         return obj.cosigner_count
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_match_cosigners"
+        view = self.admin_site.admin_view(self.match_cosigners_view)
+        return [path("<path:object_id>/match-cosigners/", view, name=name), *super().get_urls()]
+
+    def match_cosigners_view(self, request, object_id):
+        """Paste a list of cosigners, preview how each entry matched, then save the choices."""
+        letter = self.get_object(request, unquote(object_id))
+        if letter is None:
+            raise Http404(f"No letter with id {object_id!r}.")
+        if not (
+            self.has_change_permission(request, letter)
+            and request.user.has_perm("alerts.add_cosignature")
+            and request.user.has_perm("alerts.change_cosignature")
+        ):
+            raise PermissionDenied
+
+        notice = ""
+        if request.method != "POST":
+            form = CosignerPasteForm()
+        else:
+            form = CosignerPasteForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                chamber = data["chamber"] or None
+                matches = match_cosigners(data["text"], on=letter.sent_on, chamber=chamber)
+                digest = _pasted_digest(data["text"], data["chamber"])
+                preview = CosignerPasteForm(initial={**data, "previewed": digest}, matches=matches)
+                if not matches:
+                    form.add_error("text", "No names were found in the pasted text.")
+                elif "_save" not in request.POST:
+                    form = preview
+                elif data["previewed"] != digest:
+                    notice = "The list or the chamber changed after the preview: check the "
+                    notice += "table again, then save."
+                    form = preview
+                else:
+                    form = CosignerPasteForm(request.POST, matches=matches)
+                    if form.is_valid():
+                        return self._match_cosigners_save(request, letter, form)
+        return self._match_cosigners_render(request, letter, form, notice)
+
+    def _match_cosigners_save(self, request, letter, form):
+        values = form.row_values()
+        chosen = [int(value) for value in values if value != SKIP]
+        skipped = len(values) - len(chosen)
+        role = form.cleaned_data["role"]
+        saved = cosignatures_save(letter=letter, legislator_ids=chosen, role=role)
+        noun = "cosignature" if saved == 1 else "cosignatures"
+        summary = f"{saved} {noun} saved; {skipped} skipped"
+        self.log_change(request, letter, f"Matched cosigners: {summary}.")
+        messages.success(request, f"{summary}.")
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_change", args=[letter.pk]))
+
+    def _match_cosigners_render(self, request, letter, form, notice):
+        existing = dict(letter.cosignatures.values_list("legislator_id", "role"))
+        rows = []
+        for index, match in enumerate(form.matches):
+            legislator = match.legislator
+            rows.append(
+                {
+                    "match": match,
+                    "field": form[form.row_name(index)],
+                    "seat": match.seat(legislator) if legislator else "",
+                    "existing_role": existing.get(legislator.pk) if legislator else None,
+                }
+            )
+        counts = {
+            status: sum(1 for m in form.matches if m.status == status)
+            for status in ("matched", "ambiguous", "unmatched")
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Match cosigners of \u201c{letter.title}\u201d",
+            "subtitle": None,
+            "opts": self.opts,
+            "original": letter,
+            "form": form,
+            "rows": rows,
+            "counts": counts,
+            "notice": notice,
+            "has_view_permission": self.has_view_permission(request, letter),
+        }
+        return TemplateResponse(request, self.match_cosigners_template, context)
 
 
 class DeliveryInline(admin.TabularInline):

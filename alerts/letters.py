@@ -1,0 +1,21 @@
+"""Services for letters and their cosigners."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from .models import Cosignature, Letter
+
+
+@transaction.atomic
+def cosignatures_save(*, letter: Letter, legislator_ids: Iterable[int], role: str) -> int:
+    """Record that these legislators signed `letter` in `role`; an existing cosignature keeps
+    its row and takes the new role. Returns how many distinct legislators were saved."""
+    if role not in Cosignature.Role.values:
+        raise ValueError(f"unknown cosignature role {role!r}")
+    ids = list(dict.fromkeys(legislator_ids))
+    for legislator_id in ids:
+        Cosignature.objects.update_or_create(
+            letter=letter, legislator_id=legislator_id, defaults={"role": role}
+        )
+    return len(ids)
