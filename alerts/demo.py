@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from legislators.models import Chamber, Legislator, Official
+from legislators.matching import match_cosigners
+from legislators.models import Chamber, Legislator, Official, Term
 
 from .models import Campaign, Cosignature, Letter, PolicyAsk
 
@@ -134,6 +135,58 @@ SIGNERS_2023_09_20 = [
 ]  # fmt: skip
 
 
+class DemoDataError(Exception):
+    """The imported legislators do not account for every signer of the demo letter."""
+
+
+def _signers_matched() -> list[tuple[Legislator, str]]:
+    """The signers found among the imported legislators, as an organizer would: by pasting
+    "Name (P-ST)" entries into the matcher. Every entry must match, and match the embedded
+    bioguide id."""
+    text = ", ".join(
+        f"{first} {last} ({party}-{state})"
+        for _, first, last, _, party, state, _, _ in SIGNERS_2023_09_20
+    )
+    matches = match_cosigners(text, on=LETTER_DATE, chamber=Chamber.HOUSE)
+    problems = []
+    if len(matches) != len(SIGNERS_2023_09_20):
+        problems.append(f"{len(matches)} entries parsed, {len(SIGNERS_2023_09_20)} expected")
+    for match, signer in zip(matches, SIGNERS_2023_09_20, strict=False):
+        if match.status != "matched":
+            problems.append(f"{match.raw}: {match.status} ({match.reason})")
+        elif match.legislator.bioguide_id != signer[0]:
+            problems.append(
+                f"{match.raw}: matched {match.legislator.bioguide_id}, expected {signer[0]}"
+            )
+    if problems:
+        raise DemoDataError(
+            f"The legislators serving on {LETTER_DATE} do not account for every signer of "
+            "the demo letter: " + "; ".join(problems)
+        )
+    pairs = zip(matches, SIGNERS_2023_09_20, strict=True)
+    return [(match.legislator, signer[7]) for match, signer in pairs]
+
+
+def _signers_created() -> list[tuple[Legislator, str]]:
+    """Without imported data: the signers from the embedded table, created if missing."""
+    signers = []
+    for bioguide_id, first, last, full, party, state, district, role in SIGNERS_2023_09_20:
+        legislator, _ = Legislator.objects.get_or_create(
+            bioguide_id=bioguide_id,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "official_full_name": full,
+                "party": party,
+                "state": state,
+                "chamber": Chamber.HOUSE,
+                "district": district,
+            },
+        )
+        signers.append((legislator, role))
+    return signers
+
+
 @transaction.atomic
 def demo_load() -> Campaign:
     """Create or refresh the demo campaign; running it again changes nothing."""
@@ -154,26 +207,20 @@ def demo_load() -> Campaign:
     letter, _ = Letter.objects.update_or_create(
         campaign=campaign, sent_on=LETTER_DATE, defaults=LETTER
     )
-    for bioguide_id, first, last, full, party, state, district, role in SIGNERS_2023_09_20:
-        legislator, _ = Legislator.objects.get_or_create(
-            bioguide_id=bioguide_id,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "official_full_name": full,
-                "party": party,
-                "state": state,
-                "chamber": Chamber.HOUSE,
-                "district": district,
-            },
-        )
+    if Term.objects.filter(start__lte=LETTER_DATE, end__gte=LETTER_DATE).exists():
+        signers = _signers_matched()
+    else:
+        signers = _signers_created()
+    for legislator, role in signers:
         Cosignature.objects.update_or_create(
             letter=letter, legislator=legislator, defaults={"role": role}
         )
 
+    # Offices the importer keeps current (import_executive) are only created when missing, so
+    # the demo never puts the letter-day holder back.
     officials = []
     for target in EXECUTIVE_TARGETS:
-        official, _ = Official.objects.update_or_create(
+        official, _ = Official.objects.get_or_create(
             key=target.key,
             defaults={
                 "kind": Official.Kind.EXECUTIVE,

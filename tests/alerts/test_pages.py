@@ -46,3 +46,29 @@ def test_campaign_text_is_escaped(client):
 def test_a_draft_campaign_is_not_found(client):
     campaign = CampaignFactory(status="draft")
     assert client.get(reverse("alerts:campaign_detail", args=[campaign.slug])).status_code == 404
+
+
+def test_with_real_data_cosigners_show_the_seat_they_held_on_the_letters_date(client, real_data):
+    campaign = demo_load()
+    body = client.get(reverse("alerts:campaign_detail", args=[campaign.slug])).content.decode()
+    # Schiff signed as the Representative for CA-30; he sits in the Senate now.
+    assert "Adam B. Schiff (D-CA-30) — <em>lead</em>" in body
+    assert "Eleanor Holmes Norton (D-DC-AL)" in body
+
+
+def test_load_demo_keeps_the_imported_president(real_data):
+    from legislators.models import Official
+
+    Official.objects.update_or_create(
+        key="us-president",
+        defaults={
+            "kind": "executive",
+            "title": "President",
+            "name": "Imported Holder",
+            "last_name": "Holder",
+            "channel": "contact_form",
+            "contact_form_url": "https://www.whitehouse.gov/contact/",
+        },
+    )
+    demo_load()
+    assert Official.objects.get(key="us-president").name == "Imported Holder"
