@@ -134,3 +134,34 @@ def test_inactive_officials_are_not_offered(real_data):
     assert delegation_for_address(zip_code="22201").vacant_seats == [Seat("VA", 8)]
     OfficialFactory()  # an unrelated executive official changes nothing
     assert len(delegation_for_address(zip_code="22201").senators) == 2
+
+
+@pytest.fixture
+def table_geocoder(settings):
+    settings.GEOCODER = "tests.support.geocoders.TableGeocoder"
+
+
+def test_a_configured_geocoder_places_a_full_address_in_one_district(real_data, table_geocoder):
+    delegation = delegation_for_address(
+        zip_code="10001", state="NY", street="350 5th Ave", city="New York"
+    )
+    assert delegation.geocoded
+    assert _seats(delegation) == ["NY-12"]
+    assert not delegation.is_split
+
+
+@pytest.mark.parametrize("street", ["1 Nowhere Rd", "500 Broken Way"])
+def test_when_the_geocoder_cannot_place_the_address_the_zip_stays_split(
+    real_data, table_geocoder, street
+):
+    delegation = delegation_for_address(zip_code="10001", state="NY", street=street, city="NYC")
+    assert not delegation.geocoded
+    assert _seats(delegation) == ["NY-10", "NY-12"]
+
+
+def test_without_a_geocoder_the_street_is_not_used(real_data, settings):
+    settings.GEOCODER = ""
+    delegation = delegation_for_address(
+        zip_code="10001", state="NY", street="350 5th Ave", city="New York"
+    )
+    assert delegation.is_split
