@@ -34,8 +34,23 @@ class CampaignAdmin(admin.ModelAdmin):
     fieldsets = (
         ("Story", {"fields": ("title", "slug", "organization_name", "summary", "body")}),
         ("Schedule", {"fields": ("status", "starts_at", "ends_at", "goal")}),
-        ("Message", {"fields": ("message_subject", "message_body")}),
-        ("Targets", {"fields": ("targets",)}),
+        (
+            "Message",
+            {
+                "fields": (
+                    "message_subject",
+                    "thank_template",
+                    "urge_template",
+                    "executive_template",
+                    "suggested_message",
+                ),
+                "description": "Each official gets the statement that fits: thank cosigners of "
+                "the campaign's letters, urge other legislators, address executives. The "
+                "constituent's own words follow it.",
+            },
+        ),
+        ("Confirmation and embedding", {"fields": ("double_opt_in", "allowed_origins")}),
+        ("Targets", {"fields": ("target_congress", "targets")}),
     )
 
     def get_queryset(self, request):
@@ -258,18 +273,29 @@ class ActionAdmin(admin.ModelAdmin):
     """A constituent's submission as it was received: viewable, never edited."""
 
     list_display = ("public_id", "campaign", "created_at", "delivery_summary")
-    list_filter = ("campaign",)
+    list_filter = ("campaign", ("confirmed_at", admin.EmptyFieldListFilter), "source")
     search_fields = ("email", "last_name", "public_id")
     date_hierarchy = "created_at"
     list_select_related = ("campaign",)
     inlines = (DeliveryInline,)
     fieldsets = (
-        ("Record", {"fields": ("public_id", "campaign", "created_at")}),
+        ("Record", {"fields": ("public_id", "campaign", "created_at", "source", "referred_by")}),
+        (
+            "Confirmation",
+            {
+                "fields": (
+                    "confirmation_sent_at",
+                    "reminder_sent_at",
+                    "confirmed_at",
+                    "consent_text",
+                )
+            },
+        ),
         (
             "Constituent",
             {"fields": ("first_name", "last_name", "email", "street", "city", "state", "zip_code")},
         ),
-        ("Message", {"fields": ("subject", "message")}),
+        ("Message", {"fields": ("subject", "message", "skipped_officials")}),
     )
     readonly_fields = tuple(field for _, options in fieldsets for field in options["fields"])
 

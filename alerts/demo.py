@@ -37,14 +37,24 @@ CAMPAIGN = {
     ),
     "goal": 5000,
     "message_subject": "Lead at the UN to protect the Armenians of Artsakh",
-    "message_body": (
-        "I am writing as your constituent about the Armenians of Artsakh (Nagorno-Karabakh). "
-        "After a months-long blockade, Azerbaijan has attacked the civilian population outright, "
-        "and 120,000 people now face expulsion or worse.\n\n"
-        "Please use every tool the United States has: press the UN Security Council for a "
-        "protection mandate and monitors on the ground, send humanitarian aid, keep the Lachin "
-        "Corridor open, enforce Section 907, and sanction those responsible for these crimes.\n\n"
-        'The world said "never again". This is the moment to mean it.'
+    "thank_template": (
+        "Thank you for signing the September 20, 2023 letter that asked the Administration to "
+        "lead at the UN Security Council for the Armenians of Artsakh. Your name on it matters "
+        "to me and to my community. Please keep pressing for these priorities:\n{policy_asks}"
+    ),
+    "urge_template": (
+        "On September 20, 2023, forty-five of your House colleagues asked the Administration to "
+        "lead at the UN Security Council for the 120,000 Armenians of Artsakh. I urge you to add "
+        "your voice and to press for these priorities:\n{policy_asks}"
+    ),
+    "executive_template": (
+        "I ask you to put American leadership behind a UN Security Council mandate that protects "
+        "the 120,000 Armenians of Artsakh, and to act on these priorities:\n{policy_asks}"
+    ),
+    "suggested_message": (
+        "I am writing as your constituent from {constituent_city}. After a months-long blockade, "
+        "Azerbaijan has attacked the civilian population outright, and families now face "
+        'expulsion or worse. The world said "never again". This is the moment to mean it.'
     ),
 }
 

@@ -1,15 +1,54 @@
+"""The constituent's form, one class for the whole journey.
+
+The steps are pages of one form: (1) address, (2) officials, (3) message. Each page posts every
+field seen so far (earlier ones hidden), so each POST is validated whole, nothing is kept on the
+server between pages, and the officials allowed are always recomputed from the address.
+"""
+
+import re
+import secrets
+
 from django import forms
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from legislators import states
 from legislators.lookup import AddressError
 
-from .models import Action, Campaign
+from .messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from .models import Campaign
 from .targeting import Recipients, recipients_for
 from .validators import validate_multi_line, validate_single_line, validate_zip_code
 
+STEPS = ("address", "officials", "message")
 CONTACT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
+STEP_FIELDS = {
+    "address": CONTACT_FIELDS,
+    "officials": ("officials", "representative"),
+    "message": ("subject", "message", "consent"),
+}
+CARRIED_FIELDS = ("token", "source", "ref")
+TOKEN_SALT = "alerts.action-form"  # noqa: S105 (a signing namespace, not a secret)
+TOKEN_MAX_AGE = 60 * 60 * 24 * 2
+SOURCE_RE = re.compile(r"^[\w.-]{1,100}$")
+
+
+def new_form_token() -> str:
+    """A one-time token: the same token submitted twice is one action."""
+    return signing.dumps(secrets.token_urlsafe(16), salt=TOKEN_SALT)
+
+
+def form_token_is_valid(token: str) -> bool:
+    try:
+        signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return True
+
+
+def clean_source(value: str) -> str:
+    return value if value and SOURCE_RE.match(value) else ""
 
 
 class IdListField(forms.Field):
@@ -25,9 +64,18 @@ class IdListField(forms.Field):
             raise ValidationError(_("Choose officials from the list."), code="invalid") from None
 
 
-class ContactForm(forms.Form):
-    """Step 1: who the constituent is and where they live, which decides their officials."""
+def consent_text(campaign: Campaign) -> str:
+    return str(
+        _(
+            "I agree that %(organization)s may use my name, address and email to deliver my "
+            "message to the officials I chose and to confirm it with me, as the privacy notice "
+            "explains."
+        )
+        % {"organization": campaign.organization_name}
+    )
 
+
+class ActionForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"), max_length=100, validators=[validate_single_line]
     )
@@ -42,6 +90,34 @@ class ContactForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), choices=[("", "—"), *states.CHOICES])
     zip_code = forms.CharField(label=_("ZIP code"), max_length=10, validators=[validate_zip_code])
 
+    officials = IdListField(label=_("Your officials"), required=False)
+    representative = forms.IntegerField(
+        label=_("Your representative"), required=False, widget=forms.HiddenInput
+    )
+
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=SUBJECT_MAX_LENGTH,
+        validators=[validate_single_line],
+        help_text=_("Up to %(count)s characters.") % {"count": SUBJECT_MAX_LENGTH},
+    )
+    message = forms.CharField(
+        label=_("In your own words"),
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        validators=[validate_multi_line],
+        help_text=_("Optional. Up to %(count)s characters. Offices give personal words weight.")
+        % {"count": MESSAGE_MAX_LENGTH},
+    )
+    consent = forms.BooleanField(label=_("I agree"), required=False)
+
+    # A field people never see; software that fills in every field fills it in.
+    homepage = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+    token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+    source = forms.CharField(required=False, widget=forms.HiddenInput, max_length=100)
+    ref = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
+
     AUTOCOMPLETE = {
         "first_name": "given-name",
         "last_name": "family-name",
@@ -52,17 +128,48 @@ class ContactForm(forms.Form):
         "zip_code": "postal-code",
     }
 
-    def __init__(self, *args, campaign: Campaign, **kwargs):
+    def __init__(
+        self,
+        *args,
+        campaign: Campaign,
+        upto: str = "address",
+        recipients: Recipients | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.recipients: Recipients | None = None
+        self.upto = upto
+        self.recipients = recipients
+        self.steps_done = STEPS[: STEPS.index(upto) + 1]
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
         self.fields["zip_code"].widget.attrs["inputmode"] = "numeric"
+        self.fields["subject"].widget.attrs["maxlength"] = SUBJECT_MAX_LENGTH
+        self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
+        homepage = self.fields["homepage"].widget.attrs
+        homepage.update({"autocomplete": "off", "tabindex": "-1"})
+        if upto != "message":
+            self.fields["subject"].required = False
+        self.fields["consent"].label = consent_text(campaign)
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"id_{name}_error"}
+                )
+
+    # --- validation ---
+
+    def clean_source(self):
+        return clean_source(self.cleaned_data.get("source", ""))
 
     def clean(self):
         cleaned = super().clean()
-        if not any(name in self.errors for name in ("zip_code", "state")):
+        if self.recipients is None and not any(
+            name in self.errors for name in ("zip_code", "state")
+        ):
             try:
                 self.recipients = recipients_for(
                     campaign=self.campaign,
@@ -73,73 +180,87 @@ class ContactForm(forms.Form):
                 )
             except AddressError as exc:
                 self.add_error("zip_code", str(exc))
+        if self.recipients is not None and "officials" in self.steps_done:
+            self._clean_choice(cleaned)
+        if self.upto == "message" and not cleaned.get("consent"):
+            self.add_error("consent", _("Please agree, so that we may send your message."))
         return cleaned
 
-    def has_contact_errors(self) -> bool:
-        return any(name in self.errors for name in CONTACT_FIELDS)
-
-    def constituent(self) -> dict:
-        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
-
-
-class ActionForm(ContactForm):
-    """Step 2: the officials to write and the message. Posted with step 1's fields, which are
-    validated again and decide (on the server) which officials may be chosen."""
-
-    officials = IdListField(required=False)
-    representative = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    subject = forms.CharField(
-        label=_("Subject"),
-        max_length=Action._meta.get_field("subject").max_length,
-        validators=[validate_single_line],
-    )
-    message = forms.CharField(
-        label=_("Your message"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 10}),
-        validators=[validate_multi_line],
-    )
-
-    def __init__(self, *args, recipients: Recipients | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.recipients = recipients
-        for name in CONTACT_FIELDS:
-            self.fields[name].widget = forms.HiddenInput()
-        if not self.is_bound and recipients is not None:
-            self.initial.setdefault("officials", [o.pk for o in recipients.checkable])
-            self.initial.setdefault("subject", self.campaign.message_subject)
-            self.initial.setdefault("message", self.campaign.message_body)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.recipients is None:
-            return cleaned
+    def _clean_choice(self, cleaned):
         checkable = {o.pk: o for o in self.recipients.checkable}
         candidates = {o.pk: o for o in self.recipients.representative_choices}
         chosen_ids = cleaned.get("officials") or []
         representative_id = cleaned.get("representative")
-
         # No open relay: only officials recomputed from this address can be written.
         if any(pk not in checkable for pk in chosen_ids):
             self.add_error("officials", _("That official is not one of yours for this campaign."))
-            return cleaned
+            return
         if representative_id is not None and representative_id not in candidates:
             self.add_error("representative", _("Choose your representative from the ones listed."))
-            return cleaned
+            return
         chosen = [checkable[pk] for pk in dict.fromkeys(chosen_ids)]
         if representative_id is not None:
             chosen.append(candidates[representative_id])
         if not chosen:
             self.add_error("officials", _("Choose at least one official to write to."))
         cleaned["chosen_officials"] = chosen
-        return cleaned
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("homepage")) if self.is_bound else False
+
+    def first_step_with_errors(self) -> str | None:
+        for step in STEPS:
+            if any(name in self.errors for name in STEP_FIELDS[step]):
+                return step
+        return None
+
+    def constituent(self) -> dict:
+        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
+
+    # --- what the pages show ---
+
+    def value_of(self, name):
+        if self.is_bound:
+            if name == "officials":
+                return self.data.getlist("officials")
+            return self.data.get(name, "")
+        field = self.fields.get(name)
+        return self.initial.get(name, (field.initial if field else None) or "")
+
+    def carried(self, *steps):
+        """(name, value) pairs to post again as hidden inputs: the fields of `steps` and the
+        form's own bookkeeping."""
+        names = [*CARRIED_FIELDS, *(n for step in steps for n in STEP_FIELDS[step])]
+        pairs = []
+        for name in names:
+            if name == "consent":
+                continue
+            value = self.value_of(name)
+            values = value if isinstance(value, list) else [value]
+            pairs.extend((name, v) for v in values if v not in (None, ""))
+        return pairs
+
+    # What each page posts again, hidden: every field it does not show.
+    @property
+    def carried_on_address(self):
+        return self.carried("officials", "message") + self._chosen_marker()
+
+    @property
+    def carried_on_officials(self):
+        return self.carried("address", "message")
+
+    @property
+    def carried_on_message(self):
+        return [*self.carried("address", "officials"), ("chosen", "1")]
+
+    def _chosen_marker(self):
+        """Once the officials page was seen, an empty choice is a choice, not "not yet"."""
+        return [("chosen", "1")] if self.value_of("chosen") == "1" else []
 
     def selected_ids(self) -> set[int]:
-        """What the checkboxes show as ticked: the posted choice, or everyone at first."""
-        if self.is_bound:
-            return {int(v) for v in self.data.getlist("officials") if str(v).isdigit()}
-        return set(self.initial.get("officials", []))
+        return {int(v) for v in self.value_of("officials") or [] if str(v).isdigit()}
 
     def selected_representative(self) -> int | None:
-        value = self.data.get("representative") if self.is_bound else None
+        value = self.value_of("representative")
         return int(value) if value and str(value).isdigit() else None

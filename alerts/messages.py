@@ -1,28 +1,103 @@
-"""What each official receives: the constituent's text, addressed to that official."""
+"""What each official receives: the campaign's statement in the variant that fits the official
+(thank a cosigner, urge a non-signer, or address an executive), then the constituent's own words.
 
+Templates use a small set of `{placeholders}`. An unknown one is a validation error when the
+organizer saves the campaign, so rendering never fails at run time.
+"""
+
+import re
 from dataclasses import dataclass
 
-from legislators.models import Official
+from django.core.exceptions import ValidationError
+
+SUBJECT_MAX_LENGTH = 200
+MESSAGE_MAX_LENGTH = 5000
+STATEMENT_MAX_LENGTH = 5000
+
+PLACEHOLDERS = {
+    "official_title": "the official's title, e.g. Senator",
+    "official_last_name": "the official's last name",
+    "constituent_name": "the constituent's full name",
+    "constituent_city": "the constituent's city",
+    "policy_asks": "the campaign's numbered policy asks, one a line",
+}
+PLACEHOLDER_HELP = "Placeholders: " + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS) + "."
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+def validate_message_template(text):
+    unknown = sorted(set(_PLACEHOLDER_RE.findall(text or "")) - set(PLACEHOLDERS))
+    if unknown:
+        raise ValidationError(
+            "Unknown placeholder %(names)s. %(help)s",
+            params={"names": ", ".join(f"{{{n}}}" for n in unknown), "help": PLACEHOLDER_HELP},
+            code="placeholder",
+        )
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    """Fill placeholders; anything unknown (which validation keeps out) is left as written."""
+    return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 @dataclass(frozen=True)
 class ComposedMessage:
+    variant: str
     subject: str
+    organization_statement: str
+    constituent_message: str
     body: str
 
 
+def variant_for(official, *, cosigner_ids: set[int]) -> str:
+    if official.kind == official.Kind.EXECUTIVE:
+        return "executive"
+    return "thank" if official.legislator_id in cosigner_ids else "urge"
+
+
 def message_compose(
-    *, official: Official, subject: str, message: str, sender: dict
+    *,
+    campaign,
+    official,
+    variant: str,
+    subject: str,
+    message: str,
+    sender: dict,
+    asks: list | None = None,
 ) -> ComposedMessage:
-    """`sender` holds the constituent's name and address as entered on the form."""
-    salutation = f"Dear {official.title} {official.last_name},"
+    """`sender` holds the constituent's name and address as entered on the form; `asks` the
+    campaign's policy asks when the caller already has them."""
+    asks = list(campaign.asks.all()) if asks is None else asks
+    values = {
+        "official_title": official.title,
+        "official_last_name": official.last_name,
+        "constituent_name": f"{sender['first_name']} {sender['last_name']}",
+        "constituent_city": sender["city"],
+        "policy_asks": "\n".join(f"{ask.position}. {ask.title}" for ask in asks),
+    }
+    template = {
+        "thank": campaign.thank_template,
+        "urge": campaign.urge_template,
+        "executive": campaign.executive_template,
+    }[variant]
+    statement = render_template(template, values).strip()
+    own_words = (message or "").strip()
     signature = "\n".join(
         [
-            f"{sender['first_name']} {sender['last_name']}",
+            values["constituent_name"],
             sender["street"],
             f"{sender['city']}, {sender['state']} {sender['zip_code']}",
             sender["email"],
         ]
     )
-    body = f"{salutation}\n\n{message.strip()}\n\nSincerely,\n{signature}\n"
-    return ComposedMessage(subject=subject, body=body)
+    parts = [f"Dear {official.title} {official.last_name},", statement]
+    if own_words:
+        parts.append(own_words)
+    parts.append(f"Sincerely,\n{signature}")
+    return ComposedMessage(
+        variant=variant,
+        subject=render_template(subject, values),
+        organization_statement=statement,
+        constituent_message=own_words,
+        body="\n\n".join(parts) + "\n",
+    )

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -9,7 +10,14 @@ from django.utils import timezone
 from legislators import states
 from legislators.models import Legislator, Official
 
-from .validators import validate_single_line, validate_zip_code
+from .messages import (
+    MESSAGE_MAX_LENGTH,
+    PLACEHOLDER_HELP,
+    STATEMENT_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    validate_message_template,
+)
+from .validators import validate_origin_lines, validate_single_line, validate_zip_code
 
 # Campaign slugs share the URL root with these paths.
 RESERVED_SLUGS = {"admin", "static", "media", "privacy", "confirm", "healthz"}
@@ -47,8 +55,45 @@ class Campaign(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     goal = models.PositiveIntegerField(default=1000, help_text="Actions the organizers hope for.")
 
-    message_subject = models.CharField(max_length=200)
-    message_body = models.TextField(max_length=5000)
+    message_subject = models.CharField(
+        max_length=SUBJECT_MAX_LENGTH,
+        validators=[validate_single_line, validate_message_template],
+        help_text="The subject constituents start from. " + PLACEHOLDER_HELP,
+    )
+    suggested_message = models.TextField(
+        max_length=MESSAGE_MAX_LENGTH,
+        blank=True,
+        help_text="Suggested words for the constituent's own part; they may change them.",
+    )
+    thank_template = models.TextField(
+        "statement to cosigners",
+        max_length=STATEMENT_MAX_LENGTH,
+        validators=[validate_message_template],
+        help_text="The organization's statement to officials who signed a campaign letter. "
+        + PLACEHOLDER_HELP,
+    )
+    urge_template = models.TextField(
+        "statement to non-signers",
+        max_length=STATEMENT_MAX_LENGTH,
+        validators=[validate_message_template],
+        help_text="The organization's statement to legislators who did not sign.",
+    )
+    executive_template = models.TextField(
+        "statement to executive officials",
+        max_length=STATEMENT_MAX_LENGTH,
+        validators=[validate_message_template],
+        help_text="The organization's statement to the President, Secretaries and the like.",
+    )
+    double_opt_in = models.BooleanField(
+        default=True,
+        help_text="Send nothing until the constituent confirms by clicking a link in an email.",
+    )
+    allowed_origins = models.TextField(
+        blank=True,
+        validators=[validate_origin_lines],
+        help_text="Partner sites that may embed the form, one origin per line "
+        "(e.g. https://partner.example).",
+    )
     target_congress = models.BooleanField(
         "target the constituent's members of Congress",
         default=True,
@@ -137,6 +182,16 @@ class Cosignature(models.Model):
         return f"{self.legislator} ({self.get_role_display()})"
 
 
+def new_referral_code():
+    return secrets.token_urlsafe(6)
+
+
+class ActionQuerySet(models.QuerySet):
+    def counted(self):
+        """Actions that count toward a campaign's goal: confirmed, or needing no confirmation."""
+        return self.filter(Q(confirmed_at__isnull=False) | Q(campaign__double_opt_in=False))
+
+
 class Action(models.Model):
     """One constituent's submission: who they are and what they wrote."""
 
@@ -151,13 +206,35 @@ class Action(models.Model):
     state = models.CharField(max_length=2, choices=states.CHOICES)
     zip_code = models.CharField("ZIP code", max_length=10, validators=[validate_zip_code])
 
-    subject = models.CharField(max_length=200, validators=[validate_single_line])
-    message = models.TextField(max_length=5000)
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, validators=[validate_single_line])
+    message = models.TextField("own words", max_length=MESSAGE_MAX_LENGTH, blank=True)
+
+    consent_text = models.TextField(help_text="The consent line the constituent agreed to.")
+    source = models.CharField(max_length=100, blank=True, help_text="From ?source= on the link.")
+    referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code)
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    ip_hash = models.CharField("IP address (salted hash)", max_length=64, blank=True)
+    # Issued with the form; a second submission with the same token is the same action.
+    form_token = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    skipped_officials = models.ManyToManyField(
+        Official,
+        blank=True,
+        related_name="+",
+        help_text="Officials this email had already written in the last 24 hours.",
+    )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["campaign", "email"])]
 
     def __str__(self):
         return f"Action {self.public_id} on {self.campaign_id}"
@@ -181,11 +258,20 @@ class Delivery(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="deliveries")
     official = models.ForeignKey(Official, on_delete=models.PROTECT, related_name="deliveries")
+
+    class Variant(models.TextChoices):
+        THANK = "thank", "Thank (cosigned)"
+        URGE = "urge", "Urge (did not sign)"
+        EXECUTIVE = "executive", "Executive"
+
     channel = models.CharField(max_length=12, choices=Official.Channel.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    variant = models.CharField(max_length=9, choices=Variant.choices)
 
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    organization_statement = models.TextField()
+    constituent_message = models.TextField(blank=True)
+    body = models.TextField(help_text="The whole message as an email carries it.")
 
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -1,19 +1,34 @@
 """Writes: every change to actions and deliveries goes through a function here."""
 
+import datetime as dt
+import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from legislators.models import Official
 
-from .messages import message_compose
+from .messages import message_compose, variant_for
 from .models import Action, Campaign, Delivery
 
 logger = logging.getLogger(__name__)
 
 CONSTITUENT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
+REPEAT_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    action: Action
+    created: bool  # False when this form token had already been submitted
+
+
+def campaign_cosigner_ids(campaign: Campaign) -> set[int]:
+    """Legislators who signed any of the campaign's letters: they get the thank variant."""
+    return set(campaign.letters.values_list("cosignatures__legislator_id", flat=True)) - {None}
 
 
 def action_submit(
@@ -23,38 +38,146 @@ def action_submit(
     subject: str,
     message: str,
     officials: Sequence[Official],
-) -> Action:
-    """Store the action and one delivery per official, then queue them once that is committed.
+    consent_text: str,
+    form_token: str | None = None,
+    source: str = "",
+    referral_code: str = "",
+    ip_hash: str = "",
+) -> Submitted:
+    """Store the action and one delivery per official, then queue them (or ask the constituent
+    to confirm first) once that is committed.
 
     Nothing reaches the broker unless the rows exist, so a crash or a broker outage can delay a
-    message but never lose the submission.
+    message but never lose the submission. A form token already used returns its action; an
+    official this email wrote on this campaign in the last 24 hours is skipped.
     """
-    now = timezone.now()
+    if form_token and (done := Action.objects.filter(form_token=form_token).first()):
+        return Submitted(done, created=False)
     sender = {field: constituent[field] for field in CONSTITUENT_FIELDS}
+    try:
+        with transaction.atomic():
+            _lock_constituent(campaign, sender["email"])
+            action = Action(
+                campaign=campaign,
+                subject=subject,
+                message=message,
+                consent_text=consent_text,
+                form_token=form_token or None,
+                source=source,
+                referred_by=Action.objects.filter(
+                    campaign=campaign, referral_code=referral_code
+                ).first()
+                if referral_code
+                else None,
+                ip_hash=ip_hash,
+                **sender,
+            )
+            action.full_clean(validate_unique=False)
+            action.save()
+            written = _recently_written(campaign, sender["email"], officials)
+            action.skipped_officials.set([o for o in officials if o.pk in written])
+            deliveries = _deliveries_create(
+                action, [o for o in officials if o.pk not in written], sender
+            )
+            if campaign.double_opt_in:
+                action_id = action.pk
+                transaction.on_commit(lambda: _confirmation_enqueue(action_id))
+            else:
+                ids = [str(d.id) for d in deliveries]
+                transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+    except IntegrityError:
+        if form_token and (done := Action.objects.filter(form_token=form_token).first()):
+            return Submitted(done, created=False)
+        raise
+    return Submitted(action, created=True)
+
+
+def _lock_constituent(campaign, email):
+    """Serialize submissions of one email on one campaign, so the 24-hour check holds under
+    concurrency. SQLite already serializes writers."""
+    if connection.vendor == "postgresql":
+        digest = hashlib.blake2b(f"{campaign.pk}:{email.lower()}".encode(), digest_size=8)
+        key = int.from_bytes(digest.digest(), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _recently_written(campaign, email, officials) -> set[int]:
+    return set(
+        Delivery.objects.filter(
+            action__campaign=campaign,
+            action__email__iexact=email,
+            official__in=officials,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        )
+        .exclude(status=Delivery.Status.FAILED)
+        .values_list("official_id", flat=True)
+    )
+
+
+def _deliveries_create(action, officials, sender) -> list[Delivery]:
+    campaign = action.campaign
+    now = timezone.now()
+    cosigner_ids = campaign_cosigner_ids(campaign)
+    asks = list(campaign.asks.all())
+    queued = not campaign.double_opt_in
+    deliveries = []
+    for official in officials:
+        composed = message_compose(
+            campaign=campaign,
+            official=official,
+            variant=variant_for(official, cosigner_ids=cosigner_ids),
+            subject=action.subject,
+            message=action.message,
+            sender=sender,
+            asks=asks,
+        )
+        deliveries.append(
+            Delivery(
+                action=action,
+                official=official,
+                channel=official.channel,
+                status=Delivery.Status.QUEUED if queued else Delivery.Status.PENDING,
+                queued_at=now if queued else None,
+                variant=composed.variant,
+                subject=composed.subject,
+                organization_statement=composed.organization_statement,
+                constituent_message=composed.constituent_message,
+                body=composed.body,
+            )
+        )
+    return Delivery.objects.bulk_create(deliveries)
+
+
+def action_confirm(*, action: Action) -> int | None:
+    """The constituent confirmed their email: queue what waited. Returns how many deliveries
+    were queued, or None when it was already confirmed (confirming twice does nothing)."""
+    now = timezone.now()
     with transaction.atomic():
-        action = Action(campaign=campaign, subject=subject, message=message, **sender)
-        action.full_clean()
-        action.save()
-        deliveries = []
-        for official in officials:
-            composed = message_compose(
-                official=official, subject=subject, message=message, sender=sender
-            )
-            deliveries.append(
-                Delivery(
-                    action=action,
-                    official=official,
-                    channel=official.channel,
-                    status=Delivery.Status.QUEUED,
-                    queued_at=now,
-                    subject=composed.subject,
-                    body=composed.body,
-                )
-            )
-        Delivery.objects.bulk_create(deliveries)
-        delivery_ids = [str(d.id) for d in deliveries]
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=delivery_ids))
-    return action
+        if not Action.objects.filter(pk=action.pk, confirmed_at__isnull=True).update(
+            confirmed_at=now
+        ):
+            return None
+        waiting = Delivery.objects.filter(action=action, status=Delivery.Status.PENDING)
+        ids = [str(pk) for pk in waiting.values_list("id", flat=True)]
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.QUEUED, queued_at=now, updated_at=now
+        )
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+    return len(ids)
+
+
+def _confirmation_enqueue(action_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
+    from .tasks import send_confirmation
+
+    try:
+        send_confirmation.delay(action_id)
+    except OperationalError:
+        logger.warning(
+            "broker unavailable; confirmation for action %s left for the sweep", action_id
+        )
 
 
 def deliveries_enqueue(*, delivery_ids: Sequence[str]) -> int:

@@ -28,3 +28,18 @@ def validate_multi_line(value):
         for ch in value or ""
     ):
         raise ValidationError("Remove the invisible control characters.", code="control_char")
+
+
+ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$", re.IGNORECASE)
+
+
+def validate_origin_lines(value):
+    """One origin a line (scheme://host[:port]), for a campaign's embedding partners."""
+    for line in (value or "").splitlines():
+        origin = line.strip()
+        if origin and not ORIGIN_RE.match(origin):
+            raise ValidationError(
+                "“%(origin)s” is not an origin like https://partner.example.",
+                params={"origin": origin},
+                code="origin",
+            )

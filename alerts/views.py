@@ -1,18 +1,27 @@
-from django.db.models import Count
+from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
-from legislators.models import Official
-
-from .forms import ActionForm, ContactForm
-from .models import Action, Campaign
+from . import abuse
+from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
+from .messages import message_compose, variant_for
+from .middleware import frame_ancestors_header
+from .models import Action, Campaign, Delivery
+from .notifications import ConfirmationLinkError, action_for_confirmation
 from .selectors import campaign_letters
-from .services import action_submit
+from .services import action_confirm, action_submit, campaign_cosigner_ids
 
 
 def campaign_list(request):
     campaigns = Campaign.objects.live().order_by("-starts_at", "title")
     return render(request, "alerts/campaign_list.html", {"campaigns": campaigns})
+
+
+def privacy(request):
+    return render(request, "alerts/privacy.html")
 
 
 def _live_campaign(slug):
@@ -21,59 +30,227 @@ def _live_campaign(slug):
 
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request, slug):
-    """Step 1 (address) and step 2 (officials and message) on one URL, without JavaScript.
+    return _journey(request, _live_campaign(slug), embed=False)
 
-    Step 2 re-posts step 1's fields, so every POST is validated whole and nothing is kept
-    between requests.
-    """
+
+@csrf_exempt  # Cookies rarely reach a cross-site iframe; the signed form token guards POSTs.
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def campaign_embed(request, slug):
     campaign = _live_campaign(slug)
-    step = request.POST.get("step") if request.method == "POST" else None
-    form = ContactForm(campaign=campaign)
+    if request.method == "POST" and not form_token_is_valid(request.POST.get("token", "")):
+        return HttpResponseForbidden("This form has expired. Reload the page to start again.")
+    response = _journey(request, campaign, embed=True)
+    origins = campaign.allowed_origins.split()
+    response["Content-Security-Policy"] = frame_ancestors_header(origins)
+    return response
+
+
+def _journey(request, campaign, *, embed):
+    """Steps 1-3 on one URL. Each POST carries every field seen so far and is validated whole;
+    the page shown is the first with errors, or the next one."""
+    if request.method == "GET":
+        initial = {
+            "token": new_form_token(),
+            "source": clean_source(request.GET.get("source", "")),
+            "ref": request.GET.get("ref", "")[:20],
+        }
+        return _page(
+            request, campaign, "address", ActionForm(campaign=campaign, initial=initial), embed
+        )
+
+    step = request.POST.get("step", "address")
+    if request.POST.get("homepage"):
+        return _decoy_thanks(request, campaign, embed)
+    if step == "edit":
+        form = ActionForm(campaign=campaign, initial=_posted_values(request))
+        return _page(request, campaign, "address", form, embed)
+
+    upto = {"address": "address", "officials": "officials", "back": "address"}.get(step, "message")
+    form = ActionForm(request.POST, campaign=campaign, upto=upto)
+    if not form.is_valid():
+        return _page(request, campaign, form.first_step_with_errors() or upto, form, embed)
     if step == "send":
-        form = ActionForm(request.POST, campaign=campaign)
-        if form.is_valid():
-            action = action_submit(
-                campaign=campaign,
-                constituent=form.constituent(),
-                subject=form.cleaned_data["subject"],
-                message=form.cleaned_data["message"],
-                officials=form.cleaned_data["chosen_officials"],
-            )
-            return redirect("alerts:thanks", slug=campaign.slug, action_id=action.public_id)
-        if not form.has_contact_errors():
-            return _render_compose(request, campaign, form)
-    elif step == "address":
-        form = ContactForm(request.POST, campaign=campaign)
-        if form.is_valid():
-            compose = ActionForm(
-                campaign=campaign, recipients=form.recipients, initial=form.constituent()
-            )
-            return _render_compose(request, campaign, compose)
-    elif step == "edit":
-        form = ContactForm(campaign=campaign, initial=request.POST.dict())
+        # Counted only once valid: a typo costs nobody their allowance.
+        try:
+            abuse.check_submission(request=request, email=form.cleaned_data["email"])
+        except abuse.RateLimited as exc:
+            return abuse.rate_limited_response(request, exc, embedded=embed)
+        if not form_token_is_valid(form.cleaned_data["token"]):
+            form = _next_form(request, form, "message", fresh_token=True)
+            form.add_error(None, "This form was open too long. Check your message and send again.")
+            return _page(request, campaign, "message", form, embed)
+        return _submit(request, campaign, form, embed)
+    following = {"address": "officials", "officials": "message", "back": "officials"}
+    page = following.get(step, "message")
+    return _page(request, campaign, page, _next_form(request, form, page), embed)
+
+
+def _posted_values(request):
+    values = request.POST.dict()
+    values["officials"] = request.POST.getlist("officials")
+    return values
+
+
+def _next_form(request, form, page, *, fresh_token=False):
+    """The form for the page after a valid one: what was posted, plus defaults for fields the
+    constituent has not seen yet (every official ticked, the suggested subject and words)."""
+    values = _posted_values(request)
+    values.update(
+        {k: v for k, v in form.cleaned_data.items() if k in form.fields and k != "officials"}
+    )
+    values["officials"] = request.POST.getlist("officials")
+    if request.POST.get("chosen") != "1":
+        values["officials"] = [o.pk for o in form.recipients.checkable]
+    values.setdefault("subject", form.campaign.message_subject)
+    if "message" not in request.POST:
+        values["message"] = form.campaign.suggested_message
+    if fresh_token:
+        values["token"] = new_form_token()
+    return ActionForm(campaign=form.campaign, upto=page, recipients=form.recipients, initial=values)
+
+
+def _page(request, campaign, page, form, embed):
     context = {
         "campaign": campaign,
-        "asks": campaign.asks.all(),
-        "letters": campaign_letters(campaign),
         "form": form,
+        "embed": embed,
+        "base_template": "base_embed.html" if embed else "base.html",
+        "step_number": {"address": 1, "officials": 2, "message": 3}[page],
     }
-    return render(request, "alerts/campaign_detail.html", context)
+    if page == "address":
+        if not embed:
+            context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
+        template = "alerts/embed_address.html" if embed else "alerts/campaign_detail.html"
+        return render(request, template, context)
+    context["previews"] = _previews(form, page)
+    return render(request, f"alerts/steps/{page}.html", context)
 
 
-def _render_compose(request, campaign, form):
-    return render(request, "alerts/compose.html", {"campaign": campaign, "form": form})
+def _previews(form, page):
+    """Each official on the page with its variant and the exact message it would get."""
+    recipients = form.recipients
+    if recipients is None:
+        return []
+    if page == "officials":
+        officials = [*recipients.checkable, *recipients.representative_choices]
+    else:
+        chosen = form.selected_ids() | {form.selected_representative()}
+        officials = [
+            o for o in (*recipients.checkable, *recipients.representative_choices) if o.pk in chosen
+        ]
+    campaign = form.campaign
+    cosigners = campaign_cosigner_ids(campaign)
+    asks = list(campaign.asks.all())
+    sender = {
+        name: form.value_of(name)
+        for name in ("first_name", "last_name", "street", "city", "state", "zip_code", "email")
+    }
+    previews = []
+    for official in officials:
+        variant = variant_for(official, cosigner_ids=cosigners)
+        composed = message_compose(
+            campaign=campaign,
+            official=official,
+            variant=variant,
+            subject=form.value_of("subject") or campaign.message_subject,
+            message=form.value_of("message"),
+            sender=sender,
+            asks=asks,
+        )
+        previews.append({"official": official, "variant": variant, "message": composed})
+    return previews
+
+
+def _submit(request, campaign, form, embed):
+    submitted = action_submit(
+        campaign=campaign,
+        constituent=form.constituent(),
+        subject=form.cleaned_data["subject"],
+        message=form.cleaned_data["message"],
+        officials=form.cleaned_data["chosen_officials"],
+        consent_text=form.fields["consent"].label,
+        form_token=form.cleaned_data["token"],
+        source=form.cleaned_data["source"],
+        referral_code=form.cleaned_data["ref"],
+        ip_hash=abuse.ip_hash(abuse.client_ip(request)),
+    )
+    name = "alerts:embed_thanks" if embed else "alerts:thanks"
+    return redirect(name, slug=campaign.slug, action_id=submitted.action.public_id)
+
+
+def _decoy_thanks(request, campaign, embed):
+    """What a bot that filled the hidden field sees: a thank-you page. Nothing was stored."""
+    context = _thanks_context(request, campaign, action=None)
+    context.update(embed=embed, base_template="base_embed.html" if embed else "base.html")
+    return render(request, "alerts/thanks.html", context)
+
+
+def _thanks_context(request, campaign, *, action):
+    count = Action.objects.filter(campaign=campaign).counted().count()
+    share_url = request.build_absolute_uri(reverse("alerts:campaign_detail", args=[campaign.slug]))
+    if action is not None:
+        share_url += f"?ref={action.referral_code}"
+    return {
+        "campaign": campaign,
+        "action": action,
+        "count": count,
+        "goal": max(campaign.goal, count, 1),
+        "share_url": share_url,
+    }
+
+
+def _thanks(request, slug, action_id, *, embed):
+    campaign = _live_campaign(slug)
+    action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
+    context = _thanks_context(request, campaign, action=action)
+    context.update(
+        embed=embed,
+        base_template="base_embed.html" if embed else "base.html",
+        deliveries=action.deliveries.select_related("official").order_by("official__kind"),
+        skipped=action.skipped_officials.all(),
+        awaiting_confirmation=campaign.double_opt_in and action.confirmed_at is None,
+    )
+    return render(request, "alerts/thanks.html", context)
 
 
 def thanks(request, slug, action_id):
+    return _thanks(request, slug, action_id, embed=False)
+
+
+@xframe_options_exempt
+def embed_thanks(request, slug, action_id):
+    response = _thanks(request, slug, action_id, embed=True)
     campaign = _live_campaign(slug)
-    action = get_object_or_404(
-        Action.objects.annotate(delivery_count=Count("deliveries")),
-        campaign=campaign,
-        public_id=action_id,
-    )
-    officials = Official.objects.filter(deliveries__action=action).order_by("kind", "title")
-    return render(
-        request,
-        "alerts/thanks.html",
-        {"campaign": campaign, "action": action, "officials": officials},
-    )
+    origins = campaign.allowed_origins.split()
+    response["Content-Security-Policy"] = frame_ancestors_header(origins)
+    return response
+
+
+@require_GET
+def campaign_count(request, slug):
+    campaign = _live_campaign(slug)
+    count = Action.objects.filter(campaign=campaign).counted().count()
+    return JsonResponse({"count": count, "goal": campaign.goal})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """GET only shows a button: mail scanners that fetch links must not confirm anything."""
+    try:
+        action = action_for_confirmation(token)
+    except ConfirmationLinkError as exc:
+        status = 410 if exc.expired else 404
+        return render(
+            request, "alerts/confirm_invalid.html", {"expired": exc.expired}, status=status
+        )
+    context = {"action": action, "campaign": action.campaign}
+    if request.method == "POST":
+        queued = action_confirm(action=action)
+        context.update(already_confirmed=queued is None, queued=queued or 0)
+        return render(request, "alerts/confirm_done.html", context)
+    context["officials"] = [
+        d.official
+        for d in action.deliveries.select_related("official").exclude(status=Delivery.Status.FAILED)
+    ]
+    return render(request, "alerts/confirm.html", context)

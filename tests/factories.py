@@ -49,7 +49,12 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     # Most tests are about fixed targets; the ones about Congress turn this on.
     target_congress = False
     message_subject = "Please act now"
-    message_body = "I ask you to support this."
+    thank_template = "Thank you for signing, {official_title} {official_last_name}."
+    urge_template = "Please join your colleagues and sign. Our asks:\n{policy_asks}"
+    executive_template = "Please act, {official_title}. Our asks:\n{policy_asks}"
+    suggested_message = "I ask you to support this."
+    # Most tests are about delivery; the opt-in tests turn this on.
+    double_opt_in = False
 
     @factory.post_generation
     def targets(self, create, extracted, **kwargs):
@@ -98,6 +103,7 @@ class ActionFactory(factory.django.DjangoModelFactory):
     zip_code = "91203"
     subject = "Please act"
     message = "Thank you."
+    consent_text = "I agree."
 
 
 class DeliveryFactory(factory.django.DjangoModelFactory):
@@ -109,5 +115,7 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     channel = factory.LazyAttribute(lambda d: d.official.channel)
     status = Delivery.Status.QUEUED
     queued_at = factory.LazyFunction(timezone.now)
+    variant = Delivery.Variant.EXECUTIVE
     subject = "Please act"
+    organization_statement = "Please act."
     body = "Dear Secretary,\n\nPlease act.\n"

@@ -39,7 +39,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "alerts.middleware.FramingPolicyMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -119,6 +121,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The right-hand side of every Message-ID we create: a domain the operator controls.
 MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default="action-alerts.invalid")
 
+# Absolute links in email (confirmation links) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 # --- Delivery -------------------------------------------------------------------------------
 # Sandbox mode sends every delivery, whatever the official's channel, to one catch-all inbox,
 # so a campaign can be tried end to end without writing to real offices.
@@ -166,6 +171,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A web request must not hang while the broker is down: fail fast, the sweep re-enqueues.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work, all of it (run by `celery beat`).
+CELERY_BEAT_SCHEDULE = {
+    "send-confirmation-reminders": {"task": "alerts.send_reminders", "schedule": 15 * 60},
+}
 
 LOGGING = {
     "version": 1,
@@ -184,3 +193,15 @@ GEOCODER_CENSUS_URL = env.str(
     "GEOCODER_CENSUS_URL", default="https://geocoding.geo.census.gov/geocoder"
 )
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
+
+# --- Abuse controls and framing -------------------------------------------------------------
+# Our reverse proxies in front of gunicorn; 0 ignores X-Forwarded-For and trusts REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Key for hashing client addresses; empty uses SECRET_KEY (so rotating that changes hashes).
+IP_HASH_SALT = env.str("IP_HASH_SALT", default="")
+# Submissions one client address (an IPv6 /64) may make per window.
+RATE_LIMIT_PER_IP = env.int("RATE_LIMIT_PER_IP", default=30)
+# Submissions one email address may make per window.
+RATE_LIMIT_PER_EMAIL = env.int("RATE_LIMIT_PER_EMAIL", default=5)
+# Length of the fixed rate-limit window, in seconds.
+RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=3600)

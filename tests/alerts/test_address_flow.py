@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from alerts.forms import new_form_token
 from alerts.models import Action, Delivery
 from alerts.targeting import recipients_for
 from legislators.models import Official
@@ -43,7 +44,15 @@ def _official(bioguide_id):
 
 
 def _send(**changes):
-    return {**_address(), "step": "send", "subject": "Act now", "message": "Please.", **changes}
+    return {
+        **_address(),
+        "step": "send",
+        "subject": "Act now",
+        "message": "Please.",
+        "consent": "on",
+        "token": new_form_token(),
+        **changes,
+    }
 
 
 def test_recipients_take_at_most_three_queries(campaign, django_assert_max_num_queries):
@@ -55,7 +64,7 @@ def test_recipients_take_at_most_three_queries(campaign, django_assert_max_num_q
 def test_the_address_step_shows_the_constituents_officials(client, campaign, secretary):
     response = _post(client, campaign, {**_address(), "step": "address"})
     body = response.content.decode()
-    assert response.templates[0].name == "alerts/compose.html"
+    assert response.templates[0].name == "alerts/steps/officials.html"
     checkable = response.context["form"].recipients.checkable
     assert [o.legislator.state for o in checkable if o.legislator] == ["VA", "VA", "VA"]
     assert secretary in checkable
@@ -140,4 +149,4 @@ def test_change_goes_back_to_the_address_with_what_was_typed(client, campaign):
     response = _post(client, campaign, {**_address(), "step": "edit"})
     body = response.content.decode()
     assert 'name="zip_code" value="22201"' in body
-    assert "error-summary" not in body
+    assert 'class="error-summary"' not in body

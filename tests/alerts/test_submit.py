@@ -51,13 +51,19 @@ def test_a_valid_submission_stores_one_action_and_queues_one_task_per_official_a
 def test_the_thank_you_page_follows(client, campaign, form_data):
     response = client.post(_url(campaign), form_data, follow=True)
     assert response.status_code == 200
-    assert "on its way to 3 officials" in response.content.decode()
+    body = response.content.decode()
+    assert "Your message is on its way" in body
+    assert "It will go to 3 officials" in body
 
 
 def test_the_message_is_addressed_to_each_official(client, campaign, form_data):
     client.post(_url(campaign), form_data)
     delivery = Delivery.objects.get(official__last_name="Vale")
-    assert delivery.body.startswith("Dear Senator Vale,\n\nPlease act at the Security Council.")
+    assert delivery.body.startswith(
+        "Dear Senator Vale,\n\nPlease act, Senator. Our asks:\n\n"
+        "Please act at the Security Council.\n\nSincerely,"
+    )
+    assert delivery.constituent_message == "Please act at the Security Council."
     assert "Ani Petrosyan\n100 N Brand Blvd\nGlendale, CA 91203" in delivery.body
     assert delivery.subject == "Protect civilians now"
 
