@@ -241,6 +241,11 @@ class ActionForm(forms.Form):
             pairs.extend((name, v) for v in values if v not in (None, ""))
         return pairs
 
+    @property
+    def current(self) -> dict:
+        """Every field's present value, for templates (which cannot pass arguments)."""
+        return {name: self.value_of(name) for name in self.fields}
+
     # What each page posts again, hidden: every field it does not show.
     @property
     def carried_on_address(self):

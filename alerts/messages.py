@@ -25,19 +25,47 @@ PLACEHOLDER_HELP = "Placeholders: " + ", ".join(f"{{{name}}}" for name in PLACEH
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 
 
-def validate_message_template(text):
-    unknown = sorted(set(_PLACEHOLDER_RE.findall(text or "")) - set(PLACEHOLDERS))
+CONSTITUENT_PLACEHOLDERS = {"constituent_name", "constituent_city", "policy_asks"}
+
+
+def validate_message_template(text, *, allowed=PLACEHOLDERS):
+    unknown = sorted(set(_PLACEHOLDER_RE.findall(text or "")) - set(allowed))
     if unknown:
         raise ValidationError(
-            "Unknown placeholder %(names)s. %(help)s",
-            params={"names": ", ".join(f"{{{n}}}" for n in unknown), "help": PLACEHOLDER_HELP},
+            "Unknown placeholder %(names)s here. Allowed: %(allowed)s.",
+            params={
+                "names": ", ".join(f"{{{n}}}" for n in unknown),
+                "allowed": ", ".join(f"{{{n}}}" for n in sorted(allowed)),
+            },
             code="placeholder",
         )
+
+
+def validate_suggested_message(text):
+    """The constituent's suggested words are one text for every official: no official names."""
+    validate_message_template(text, allowed=CONSTITUENT_PLACEHOLDERS)
 
 
 def render_template(text: str, values: dict[str, str]) -> str:
     """Fill placeholders; anything unknown (which validation keeps out) is left as written."""
     return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _values(*, sender: dict, asks: list, official=None) -> dict[str, str]:
+    values = {
+        "constituent_name": f"{sender['first_name']} {sender['last_name']}",
+        "constituent_city": sender["city"],
+        "policy_asks": "\n".join(f"{ask.position}. {ask.title}" for ask in asks),
+    }
+    if official is not None:
+        values.update(official_title=official.title, official_last_name=official.last_name)
+    return values
+
+
+def suggested_message(campaign, *, sender: dict) -> str:
+    """The campaign's suggested words, filled in for this constituent, ready to edit."""
+    asks = list(campaign.asks.all())
+    return render_template(campaign.suggested_message, _values(sender=sender, asks=asks))
 
 
 @dataclass(frozen=True)
@@ -68,13 +96,7 @@ def message_compose(
     """`sender` holds the constituent's name and address as entered on the form; `asks` the
     campaign's policy asks when the caller already has them."""
     asks = list(campaign.asks.all()) if asks is None else asks
-    values = {
-        "official_title": official.title,
-        "official_last_name": official.last_name,
-        "constituent_name": f"{sender['first_name']} {sender['last_name']}",
-        "constituent_city": sender["city"],
-        "policy_asks": "\n".join(f"{ask.position}. {ask.title}" for ask in asks),
-    }
+    values = _values(sender=sender, asks=asks, official=official)
     template = {
         "thank": campaign.thank_template,
         "urge": campaign.urge_template,

@@ -16,6 +16,7 @@ from .messages import (
     STATEMENT_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
     validate_message_template,
+    validate_suggested_message,
 )
 from .validators import validate_origin_lines, validate_single_line, validate_zip_code
 
@@ -63,6 +64,7 @@ class Campaign(models.Model):
     suggested_message = models.TextField(
         max_length=MESSAGE_MAX_LENGTH,
         blank=True,
+        validators=[validate_suggested_message],
         help_text="Suggested words for the constituent's own part; they may change them.",
     )
     thank_template = models.TextField(

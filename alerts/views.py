@@ -6,8 +6,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import abuse
-from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
-from .messages import message_compose, variant_for
+from .forms import (
+    CONTACT_FIELDS,
+    ActionForm,
+    clean_source,
+    form_token_is_valid,
+    new_form_token,
+)
+from .messages import message_compose, suggested_message, variant_for
 from .middleware import frame_ancestors_header
 from .models import Action, Campaign, Delivery
 from .notifications import ConfirmationLinkError, action_for_confirmation
@@ -95,19 +101,18 @@ def _posted_values(request):
 def _next_form(request, form, page, *, fresh_token=False):
     """The form for the page after a valid one: what was posted, plus defaults for fields the
     constituent has not seen yet (every official ticked, the suggested subject and words)."""
+    campaign = form.campaign
     values = _posted_values(request)
-    values.update(
-        {k: v for k, v in form.cleaned_data.items() if k in form.fields and k != "officials"}
-    )
-    values["officials"] = request.POST.getlist("officials")
+    values.update({name: form.cleaned_data[name] for name in CONTACT_FIELDS})
     if request.POST.get("chosen") != "1":
         values["officials"] = [o.pk for o in form.recipients.checkable]
-    values.setdefault("subject", form.campaign.message_subject)
+    if not values.get("subject"):
+        values["subject"] = campaign.message_subject
     if "message" not in request.POST:
-        values["message"] = form.campaign.suggested_message
+        values["message"] = suggested_message(campaign, sender=form.constituent())
     if fresh_token:
         values["token"] = new_form_token()
-    return ActionForm(campaign=form.campaign, upto=page, recipients=form.recipients, initial=values)
+    return ActionForm(campaign=campaign, upto=page, recipients=form.recipients, initial=values)
 
 
 def _page(request, campaign, page, form, embed):
