@@ -5,6 +5,7 @@ import smtplib
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.mail import BadHeaderError
 from django.db.models import F
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ class UnsupportedChannel(Exception):
 
 # Errors a channel raises for a message that did not go out. Anything else is a bug and
 # propagates, leaving the delivery in `sending` for an operator (and the sweep) to see.
-DELIVERY_ERRORS = (smtplib.SMTPException, OSError, UnsupportedChannel)
+DELIVERY_ERRORS = (smtplib.SMTPException, OSError, BadHeaderError, UnsupportedChannel)
 
 
 class Outcome(StrEnum):

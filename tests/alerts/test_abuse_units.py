@@ -32,7 +32,7 @@ from alerts.abuse import (
 )
 from alerts.middleware import FramingPolicyMiddleware, frame_ancestors_header, validate_origin
 
-NOW = 1_700_000_000  # 2023-11-14 22:13:20 UTC: 1,600 seconds into an hour-long window.
+NOW = 1_700_000_000  # 2023-11-14 22:13:20 UTC: 800 seconds into an hour-long window.
 
 
 @pytest.fixture(autouse=True)
