@@ -1,41 +1,44 @@
-"""Claim → send → record, for one delivery. The only code that moves a delivery past `queued`."""
+"""Claim → send → record, for one delivery; retries; and the sweep that loses nothing.
 
+Only these functions move a delivery past `queued`, each with a conditional update from the
+state it expects (the affected-row count says whether it won):
+
+    pending → queued → sending → sent
+                ↑         ├────→ failed        (permanent error, or out of attempts)
+                └─────────┘  transient error: queued again, due after a backoff
+    contact form only: manual (the constituent sends it through the official's form)
+"""
+
+import datetime as dt
 import logging
-import smtplib
+import random
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.mail import BadHeaderError
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from legislators.models import Official
-
-from .channels import email
-from .models import Delivery
+from .channels import DeliveryError, TransientError, email, sender_for
+from .models import Action, Attempt, Delivery
 
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
 
-CHANNEL_SENDERS = {
-    Official.Channel.EMAIL: email.send,
-}
-
-
-class UnsupportedChannel(Exception):
-    """No automatic sender exists for this channel yet."""
-
-
-# Errors a channel raises for a message that did not go out. Anything else is a bug and
-# propagates, leaving the delivery in `sending` for an operator (and the sweep) to see.
-DELIVERY_ERRORS = (smtplib.SMTPException, OSError, BadHeaderError, UnsupportedChannel)
-
 
 class Outcome(StrEnum):
     SENT = "sent"
+    RETRY = "retry"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    retry_in: float | None = None  # seconds until the retry is due
 
 
 def _transition(delivery_id, *, from_status, to_status, **fields) -> bool:
@@ -47,47 +50,227 @@ def _transition(delivery_id, *, from_status, to_status, **fields) -> bool:
     )
 
 
-def _sender_for(delivery: Delivery):
+def backoff_seconds(attempt: int) -> float:
+    """Exponential (base * 2^(attempt-1)), capped, with full jitter on the upper half so that
+    a burst of failures does not come back as a burst."""
+    ceiling = min(
+        settings.DELIVERY_RETRY_CAP_SECONDS,
+        settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not secrecy)
+
+
+def _sender(delivery):
     if settings.DELIVERY_SANDBOX:
         return email.send_sandboxed
-    try:
-        return CHANNEL_SENDERS[delivery.channel]
-    except KeyError:
-        raise UnsupportedChannel(f"no automatic sender for channel {delivery.channel!r}") from None
+    return sender_for(delivery.channel)
 
 
-def delivery_send(*, delivery_id) -> Outcome:
-    claimed = _transition(
-        delivery_id,
-        from_status=Status.QUEUED,
-        to_status=Status.SENDING,
-        attempts=F("attempts") + 1,
-        sending_started_at=timezone.now(),
+def delivery_send(*, delivery_id) -> Result:
+    now = timezone.now()
+    lease = dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            sending_started_at=now,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
     )
     if not claimed:
-        logger.info("delivery %s not queued any more; nothing to do", delivery_id)
-        return Outcome.SKIPPED
+        logger.info("delivery %s not due or not queued; nothing to do", delivery_id)
+        return Result(Outcome.SKIPPED)
 
-    delivery = Delivery.objects.select_related("action", "official").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("action__campaign", "official").get(pk=delivery_id)
+    attempt = Attempt.objects.create(
+        delivery=delivery, number=delivery.attempts, channel=delivery.channel, started_at=now
+    )
     # Deliberately outside any transaction: a rollback after a send would mean sending again.
     try:
-        _sender_for(delivery)(delivery)
-    except DELIVERY_ERRORS as exc:
-        logger.warning("delivery %s failed: %s", delivery_id, type(exc).__name__)
-        _transition(
-            delivery_id,
-            from_status=Status.SENDING,
-            to_status=Status.FAILED,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        return Outcome.FAILED
+        _sender(delivery)(delivery)
+    except DeliveryError as exc:
+        return _after_error(delivery, attempt, exc)
 
+    finished = timezone.now()
     _transition(
         delivery_id,
         from_status=Status.SENDING,
         to_status=Status.SENT,
-        sent_at=timezone.now(),
+        sent_at=finished,
+        lease_expires_at=None,
+        next_attempt_at=None,
         last_error="",
     )
-    logger.info("delivery %s sent", delivery_id)
-    return Outcome.SENT
+    Attempt.objects.filter(pk=attempt.pk).update(finished_at=finished, outcome=Attempt.Outcome.SENT)
+    logger.info("delivery %s sent (attempt %s)", delivery_id, delivery.attempts)
+    return Result(Outcome.SENT)
+
+
+def _after_error(delivery, attempt, exc) -> Result:
+    now = timezone.now()
+    reason = str(exc)[:2000] or type(exc).__name__
+    out_of_attempts = delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    if isinstance(exc, TransientError) and not out_of_attempts:
+        wait = backoff_seconds(delivery.attempts)
+        _transition(
+            delivery.pk,
+            from_status=Status.SENDING,
+            to_status=Status.QUEUED,
+            next_attempt_at=now + dt.timedelta(seconds=wait),
+            lease_expires_at=None,
+            last_error=reason,
+        )
+        Attempt.objects.filter(pk=attempt.pk).update(
+            finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason
+        )
+        logger.warning(
+            "delivery %s: transient error on attempt %s, retry in %.0fs",
+            delivery.pk,
+            delivery.attempts,
+            wait,
+        )
+        return Result(Outcome.RETRY, retry_in=wait)
+
+    if out_of_attempts and isinstance(exc, TransientError):
+        reason = f"gave up after {delivery.attempts} attempts: {reason}"
+    _fail(delivery.pk, from_status=Status.SENDING, reason=reason)
+    Attempt.objects.filter(pk=attempt.pk).update(
+        finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
+    )
+    logger.warning("delivery %s failed: %s", delivery.pk, type(exc).__name__)
+    return Result(Outcome.FAILED)
+
+
+def _fail(delivery_id, *, from_status, reason) -> bool:
+    failed = _transition(
+        delivery_id,
+        from_status=from_status,
+        to_status=Status.FAILED,
+        failed_at=timezone.now(),
+        lease_expires_at=None,
+        last_error=reason,
+    )
+    if failed:
+        transaction.on_commit(lambda: _failure_notice_enqueue(delivery_id))
+    return failed
+
+
+def _failure_notice_enqueue(delivery_id):
+    from kombu.exceptions import OperationalError
+
+    from .tasks import notify_failure
+
+    try:
+        notify_failure.delay(str(delivery_id))
+    except OperationalError:
+        logger.warning("broker unavailable; failure notice for %s left for the sweep", delivery_id)
+
+
+def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
+    """Hand delivery ids (and nothing else) to the broker; record when. Returns how many."""
+    from kombu.exceptions import OperationalError
+
+    from .tasks import deliver
+
+    handed = []
+    for delivery_id in delivery_ids:
+        try:
+            deliver.apply_async((str(delivery_id),), countdown=countdown)
+        except OperationalError:
+            # The rows are committed as `queued`; the sweep hands them over later.
+            logger.warning("broker unavailable; delivery %s left for the sweep", delivery_id)
+            break
+        handed.append(delivery_id)
+    if handed:
+        Delivery.objects.filter(pk__in=handed).update(enqueued_at=timezone.now())
+    return len(handed)
+
+
+def deliveries_retry(*, delivery_ids) -> int:
+    """An operator's retry: failed deliveries only, queued afresh. Returns how many."""
+    now = timezone.now()
+    ids = list(
+        Delivery.objects.filter(pk__in=delivery_ids, status=Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    retried = Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
+        status=Status.QUEUED,
+        attempts=0,
+        queued_at=now,
+        next_attempt_at=None,
+        failed_at=None,
+        updated_at=now,
+    )
+    transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+    return retried
+
+
+@dataclass
+class SweepSummary:
+    reclaimed: int = 0
+    requeued: int = 0
+    abandoned: int = 0
+    confirmations: int = 0
+    notices: int = 0
+
+
+def deliveries_sweep(*, now=None, batch: int = 1000) -> SweepSummary:
+    """What keeps the pipeline from losing anything, run periodically by beat:
+
+    - a `sending` delivery past its lease (its worker died) is queued again, or failed when it
+      has no attempts left;
+    - a `queued` delivery that is due and was not handed to the broker recently (the broker
+      was down, or lost the message) is handed over again;
+    - a confirmation email or failure notice that never went out is sent.
+    """
+    now = now or timezone.now()
+    summary = SweepSummary()
+    stale = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    for delivery_id, attempts in stale.values_list("pk", "attempts")[:batch]:
+        if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            reason = f"gave up after {attempts} attempts: the worker stopped mid-attempt"
+            summary.abandoned += _fail(delivery_id, from_status=Status.SENDING, reason=reason)
+        elif _transition(
+            delivery_id,
+            from_status=Status.SENDING,
+            to_status=Status.QUEUED,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            enqueued_at=None,
+            last_error="the worker stopped mid-attempt",
+        ):
+            summary.reclaimed += 1
+
+    requeue_before = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
+    due = (
+        Delivery.objects.filter(status=Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+        .order_by("queued_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    summary.requeued = deliveries_enqueue(delivery_ids=list(due))
+
+    from .tasks import notify_failure, send_confirmation
+
+    unconfirmed = Action.objects.filter(
+        campaign__double_opt_in=True,
+        confirmation_sent_at__isnull=True,
+        confirmed_at__isnull=True,
+        created_at__lt=requeue_before,
+        created_at__gt=now - dt.timedelta(days=7),
+    ).values_list("pk", flat=True)[:batch]
+    for action_id in unconfirmed:
+        send_confirmation.delay(action_id)
+        summary.confirmations += 1
+    unnotified = Delivery.objects.filter(
+        status=Status.FAILED, constituent_notified_at__isnull=True, failed_at__lt=requeue_before
+    ).values_list("pk", flat=True)[:batch]
+    for delivery_id in unnotified:
+        notify_failure.delay(str(delivery_id))
+        summary.notices += 1
+    return summary

@@ -17,14 +17,14 @@ from legislators import states
 from legislators.lookup import AddressError
 
 from .messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from .models import Campaign
+from .models import PREFIXES, Campaign
 from .targeting import Recipients, recipients_for
 from .validators import validate_multi_line, validate_single_line, validate_zip_code
 
 STEPS = ("address", "officials", "message")
 CONTACT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
 STEP_FIELDS = {
-    "address": CONTACT_FIELDS,
+    "address": ("prefix", *CONTACT_FIELDS),
     "officials": ("officials", "representative"),
     "message": ("subject", "message", "consent"),
 }
@@ -76,6 +76,12 @@ def consent_text(campaign: Campaign) -> str:
 
 
 class ActionForm(forms.Form):
+    prefix = forms.ChoiceField(
+        label=_("Title (optional)"),
+        required=False,
+        choices=[("", "—"), *PREFIXES],
+        help_text=_("Some offices address their reply with it."),
+    )
     first_name = forms.CharField(
         label=_("First name"), max_length=100, validators=[validate_single_line]
     )
@@ -97,9 +103,10 @@ class ActionForm(forms.Form):
 
     subject = forms.CharField(
         label=_("Subject"),
+        min_length=6,
         max_length=SUBJECT_MAX_LENGTH,
         validators=[validate_single_line],
-        help_text=_("Up to %(count)s characters.") % {"count": SUBJECT_MAX_LENGTH},
+        help_text=_("6 to %(count)s characters.") % {"count": SUBJECT_MAX_LENGTH},
     )
     message = forms.CharField(
         label=_("In your own words"),
@@ -216,7 +223,7 @@ class ActionForm(forms.Form):
         return None
 
     def constituent(self) -> dict:
-        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
+        return {name: self.cleaned_data[name] for name in ("prefix", *CONTACT_FIELDS)}
 
     # --- what the pages show ---
 

@@ -20,6 +20,19 @@ from .messages import (
 )
 from .validators import validate_origin_lines, validate_single_line, validate_zip_code
 
+CWC_TOPICS = (
+    "Agriculture and Food", "Animals", "Armed Forces and National Security",
+    "Arts, Culture, Religion", "Civil Rights and Liberties, Minority Issues", "Commerce",
+    "Congress", "Crime and Law Enforcement", "Economics and Public Finance", "Education",
+    "Emergency Management", "Energy", "Environmental Protection", "Families",
+    "Finance and Financial Sector", "Foreign Trade and International Finance",
+    "Government Operations and Politics", "Health", "Housing and Community Development",
+    "Immigration", "International Affairs", "Labor and Employment", "Law",
+    "Native Americans", "Public Lands and Natural Resources", "Science, Technology, Communications",
+    "Social Sciences and History", "Social Welfare", "Sports and Recreation", "Taxation",
+    "Transportation and Public Works", "Water Resources Development",
+)  # fmt: skip
+
 # Campaign slugs share the URL root with these paths.
 RESERVED_SLUGS = {"admin", "static", "media", "privacy", "confirm", "healthz"}
 
@@ -85,6 +98,13 @@ class Campaign(models.Model):
         max_length=STATEMENT_MAX_LENGTH,
         validators=[validate_message_template],
         help_text="The organization's statement to the President, Secretaries and the like.",
+    )
+    cwc_topic = models.CharField(
+        "CWC policy area",
+        max_length=60,
+        choices=[(t, t) for t in CWC_TOPICS],
+        default="International Affairs",
+        help_text="The Library of Congress policy area House offices file messages under.",
     )
     double_opt_in = models.BooleanField(
         default=True,
@@ -184,6 +204,12 @@ class Cosignature(models.Model):
         return f"{self.legislator} ({self.get_role_display()})"
 
 
+# What House offices accept as a constituent's prefix (CWC).
+PREFIXES = [
+    (p, p) for p in ("Mx.", "Ms.", "Mrs.", "Mr.", "Dr.", "Rev.", "Prof.", "Hon.", "Sgt.", "Capt.")
+]
+
+
 def new_referral_code():
     return secrets.token_urlsafe(6)
 
@@ -200,6 +226,7 @@ class Action(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="actions")
 
+    prefix = models.CharField(max_length=10, blank=True, choices=PREFIXES)
     first_name = models.CharField(max_length=100, validators=[validate_single_line])
     last_name = models.CharField(max_length=100, validators=[validate_single_line])
     email = models.EmailField(max_length=254)
@@ -250,11 +277,12 @@ class Delivery(models.Model):
     """One message to one official for one action, and what became of it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending", "Pending confirmation"
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        MANUAL = "manual", "Manual (contact form)"
 
     # A UUID, so the Message-ID (and later the CWC DeliveryId) can be derived from it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -279,8 +307,16 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the broker last got this delivery's task; the sweep hands over what it lost.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # A retry waits in the database until then, not as a long broker countdown.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    # A sending attempt past its lease crashed; the sweep queues it again.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    constituent_notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -296,7 +332,10 @@ class Delivery(models.Model):
                 | (~Q(status="sent") & Q(sent_at__isnull=True)),
             ),
         ]
-        indexes = [models.Index(fields=["status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
 
     def __str__(self):
         return f"Delivery {self.id} to {self.official_id} ({self.status})"
@@ -305,3 +344,49 @@ class Delivery(models.Model):
     def message_id(self):
         """Stable across retries, so a receiver can drop the duplicate a crash may cause."""
         return f"<{self.id.hex}@{settings.MESSAGE_ID_DOMAIN}>"
+
+
+class StuckDeliveryManager(models.Manager):
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .filter(status=Delivery.Status.SENDING, lease_expires_at__lt=timezone.now())
+        )
+
+
+class StuckDelivery(Delivery):
+    """Deliveries whose sending attempt outlived its lease: a crashed or hung worker."""
+
+    objects = StuckDeliveryManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "stuck delivery"
+        verbose_name_plural = "stuck deliveries"
+
+
+class Attempt(models.Model):
+    """One try at sending a delivery, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=12)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=6, choices=Outcome.choices, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_unique_number")
+        ]
+
+    def __str__(self):
+        return f"Attempt {self.number} of {self.delivery_id}: {self.outcome or 'running'}"

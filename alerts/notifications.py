@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Action
+from .models import Action, Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,13 @@ def confirmation_url(action: Action) -> str:
 
 
 def _send_confirmation_email(action: Action, *, reminder: bool) -> None:
+    deliveries = list(action.deliveries.select_related("official"))
     context = {
         "action": action,
         "campaign": action.campaign,
         "url": confirmation_url(action),
-        "officials": [d.official for d in action.deliveries.select_related("official")],
+        "officials": [d.official for d in deliveries if d.status != Delivery.Status.MANUAL],
+        "manual": [d for d in deliveries if d.status == Delivery.Status.MANUAL],
         "reminder": reminder,
         "expires_days": CONFIRM_MAX_AGE.days,
     }
@@ -111,3 +113,28 @@ def reminders_send(*, now=None) -> int:
             continue
         sent += 1
     return sent
+
+
+def failure_notice_send(*, delivery_id) -> bool:
+    """Tell the constituent a message could not be delivered, with the official's own contact
+    form and a copy of the text to send there. Once per delivery."""
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.FAILED, constituent_notified_at__isnull=True
+    ).update(constituent_notified_at=timezone.now())
+    if not claimed:
+        return False
+    delivery = Delivery.objects.select_related("action__campaign", "official").get(pk=delivery_id)
+    context = {"delivery": delivery, "action": delivery.action, "official": delivery.official}
+    subject = render_to_string("alerts/email/failed_subject.txt", context).strip()
+    try:
+        EmailMessage(
+            subject=" ".join(subject.split()),
+            body=render_to_string("alerts/email/failed_body.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.action.email],
+            headers={"Auto-Submitted": "auto-generated"},
+        ).send()
+    except Exception:
+        Delivery.objects.filter(pk=delivery_id).update(constituent_notified_at=None)
+        raise
+    return True

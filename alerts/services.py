@@ -6,11 +6,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from legislators.models import Official
 
+from .channels import Channel, route
+from .delivery import deliveries_enqueue
 from .messages import message_compose, variant_for
 from .models import Action, Campaign, Delivery
 
@@ -54,11 +57,13 @@ def action_submit(
     if form_token and (done := Action.objects.filter(form_token=form_token).first()):
         return Submitted(done, created=False)
     sender = {field: constituent[field] for field in CONSTITUENT_FIELDS}
+    prefix = constituent.get("prefix", "")
     try:
         with transaction.atomic():
             _lock_constituent(campaign, sender["email"])
             action = Action(
                 campaign=campaign,
+                prefix=prefix,
                 subject=subject,
                 message=message,
                 consent_text=consent_text,
@@ -83,7 +88,7 @@ def action_submit(
                 action_id = action.pk
                 transaction.on_commit(lambda: _confirmation_enqueue(action_id))
             else:
-                ids = [str(d.id) for d in deliveries]
+                ids = [str(d.id) for d in deliveries if d.status == Delivery.Status.QUEUED]
                 transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
     except IntegrityError:
         if form_token and (done := Action.objects.filter(form_token=form_token).first()):
@@ -120,9 +125,13 @@ def _deliveries_create(action, officials, sender) -> list[Delivery]:
     now = timezone.now()
     cosigner_ids = campaign_cosigner_ids(campaign)
     asks = list(campaign.asks.all())
-    queued = not campaign.double_opt_in
+    waiting = Delivery.Status.PENDING if campaign.double_opt_in else Delivery.Status.QUEUED
     deliveries = []
     for official in officials:
+        channel = route(official)
+        # Offices reachable only through their web form: the constituent sends it there.
+        manual = channel == Channel.CONTACT_FORM and not settings.DELIVERY_SANDBOX
+        status = Delivery.Status.MANUAL if manual else waiting
         composed = message_compose(
             campaign=campaign,
             official=official,
@@ -136,9 +145,9 @@ def _deliveries_create(action, officials, sender) -> list[Delivery]:
             Delivery(
                 action=action,
                 official=official,
-                channel=official.channel,
-                status=Delivery.Status.QUEUED if queued else Delivery.Status.PENDING,
-                queued_at=now if queued else None,
+                channel=channel,
+                status=status,
+                queued_at=now if status == Delivery.Status.QUEUED else None,
                 variant=composed.variant,
                 subject=composed.subject,
                 organization_statement=composed.organization_statement,
@@ -178,21 +187,3 @@ def _confirmation_enqueue(action_id: int) -> None:
         logger.warning(
             "broker unavailable; confirmation for action %s left for the sweep", action_id
         )
-
-
-def deliveries_enqueue(*, delivery_ids: Sequence[str]) -> int:
-    """Hand delivery ids (and nothing else) to the broker. Returns how many were handed over."""
-    from kombu.exceptions import OperationalError
-
-    from .tasks import deliver
-
-    handed = 0
-    for delivery_id in delivery_ids:
-        try:
-            deliver.delay(delivery_id)
-        except OperationalError:
-            # The rows are committed as `queued`; the periodic sweep hands them over later.
-            logger.warning("broker unavailable; delivery %s left for the sweep", delivery_id)
-            break
-        handed += 1
-    return handed

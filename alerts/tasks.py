@@ -3,28 +3,48 @@
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 
-from .delivery import delivery_send
-from .notifications import confirmation_send, reminders_send
+from .delivery import Outcome, deliveries_enqueue, deliveries_sweep, delivery_send
+from .notifications import confirmation_send, failure_notice_send, reminders_send
+
+MAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(name="alerts.deliver")
 def deliver(delivery_id: str) -> str:
-    return delivery_send(delivery_id=delivery_id)
+    result = delivery_send(delivery_id=delivery_id)
+    # A short wait rides on the broker; a long one stays parked in the database for the sweep
+    # (a countdown longer than Redis's visibility timeout would be handed out twice).
+    if (
+        result.outcome == Outcome.RETRY
+        and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
+    ):
+        deliveries_enqueue(delivery_ids=[delivery_id], countdown=result.retry_in)
+    return result.outcome
 
 
-@shared_task(
-    name="alerts.send_confirmation",
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="alerts.send_confirmation", **MAIL_RETRY)
 def send_confirmation(action_id: int) -> bool:
     return confirmation_send(action_id=action_id)
+
+
+@shared_task(name="alerts.notify_failure", **MAIL_RETRY)
+def notify_failure(delivery_id: str) -> bool:
+    return failure_notice_send(delivery_id=delivery_id)
 
 
 @shared_task(name="alerts.send_reminders")
 def send_reminders() -> int:
     return reminders_send()
+
+
+@shared_task(name="alerts.sweep")
+def sweep() -> dict:
+    return vars(deliveries_sweep())

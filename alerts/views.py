@@ -212,7 +212,10 @@ def _thanks(request, slug, action_id, *, embed):
     context.update(
         embed=embed,
         base_template="base_embed.html" if embed else "base.html",
-        deliveries=action.deliveries.select_related("official").order_by("official__kind"),
+        deliveries=action.deliveries.select_related("official")
+        .exclude(status=Delivery.Status.MANUAL)
+        .order_by("official__kind"),
+        manual=action.deliveries.select_related("official").filter(status=Delivery.Status.MANUAL),
         skipped=action.skipped_officials.all(),
         awaiting_confirmation=campaign.double_opt_in and action.confirmed_at is None,
     )

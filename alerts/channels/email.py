@@ -1,14 +1,34 @@
+"""Email over SMTP, one connection per worker process, reused from message to message."""
+
+import contextlib
+import smtplib
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
 
-from ..models import Delivery
+from . import PermanentError, TransientError
+
+_backend = None
 
 
-def build_message(
-    delivery: Delivery, *, to: str, extra_headers: dict | None = None
-) -> EmailMessage:
+def _connection():
+    global _backend  # one connection per process, opened on first use
+    if _backend is None:
+        _backend = get_connection(fail_silently=False)
+    _backend.open()
+    return _backend
+
+
+def close_connection():
+    global _backend
+    if _backend is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            _backend.close()
+        _backend = None
+
+
+def build_message(delivery, *, to: str, extra_headers: dict | None = None) -> EmailMessage:
     action = delivery.action
     headers = {"Message-ID": delivery.message_id, **(extra_headers or {})}
     return EmailMessage(
@@ -21,11 +41,45 @@ def build_message(
     )
 
 
-def send(delivery: Delivery) -> None:
-    build_message(delivery, to=delivery.official.email).send()
+def send_message(message: EmailMessage) -> None:
+    """Send on the process's connection; an idle connection the server dropped is reopened
+    once. SMTP replies are sorted into transient (4xx, timeouts) and permanent (5xx)."""
+    try:
+        try:
+            message.connection = _connection()
+            message.send()
+        except smtplib.SMTPServerDisconnected:
+            close_connection()
+            message.connection = _connection()
+            message.send()
+    except BadHeaderError as exc:
+        raise PermanentError(f"refused header: {exc}") from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        close_connection()
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(
+            f"{code} {reply.decode(errors='replace')}" for code, reply in exc.recipients.values()
+        )
+        error = PermanentError if all(code >= 500 for code in codes) else TransientError
+        raise error(f"recipient refused: {detail}") from exc
+    except smtplib.SMTPResponseException as exc:
+        close_connection()
+        text = exc.smtp_error
+        reply = (
+            f"{exc.smtp_code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        )
+        error = PermanentError if exc.smtp_code >= 500 else TransientError
+        raise error(f"SMTP {reply}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        close_connection()
+        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def send_sandboxed(delivery: Delivery) -> None:
+def send(delivery) -> None:
+    send_message(build_message(delivery, to=delivery.official.email))
+
+
+def send_sandboxed(delivery) -> None:
     """Whatever the official's channel, write to the catch-all inbox and say where it would go."""
     official = delivery.official
     headers = {
@@ -34,4 +88,4 @@ def send_sandboxed(delivery: Delivery) -> None:
         "X-Official-Channel": delivery.channel,
         "X-Delivery-Id": str(delivery.id),
     }
-    build_message(delivery, to=settings.DELIVERY_SANDBOX_EMAIL, extra_headers=headers).send()
+    send_message(build_message(delivery, to=settings.DELIVERY_SANDBOX_EMAIL, extra_headers=headers))

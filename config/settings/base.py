@@ -129,6 +129,31 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # so a campaign can be tried end to end without writing to real offices.
 DELIVERY_SANDBOX = env.bool("DELIVERY_SANDBOX", default=True)
 DELIVERY_SANDBOX_EMAIL = env.str("DELIVERY_SANDBOX_EMAIL", default="sandbox@localhost")
+# Transient failures are retried with exponential backoff and jitter, up to a cap, this often.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0)
+DELIVERY_RETRY_CAP_SECONDS = env.float("DELIVERY_RETRY_CAP_SECONDS", default=6 * 3600.0)
+# Longer waits than this are parked in the database for the sweep, not held by the broker.
+DELIVERY_MAX_COUNTDOWN_SECONDS = env.float("DELIVERY_MAX_COUNTDOWN_SECONDS", default=300.0)
+# The sweep re-enqueues deliveries queued this long without being taken.
+DELIVERY_REQUEUE_AFTER_SECONDS = env.float("DELIVERY_REQUEUE_AFTER_SECONDS", default=300.0)
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=60.0)
+
+# The House's Communicating With Congress API: without a key, House offices fall back to
+# their contact forms (delivered by the constituent, "manual").
+CWC_API_URL = env.str("CWC_API_URL", default="https://cwc.house.gov")
+CWC_API_KEY = env.str("CWC_API_KEY", default="")
+CWC_DELIVERY_AGENT = env.str("CWC_DELIVERY_AGENT", default="Action Alerts")
+CWC_DELIVERY_AGENT_EMAIL = env.str("CWC_DELIVERY_AGENT_EMAIL", default="cwc@localhost")
+CWC_DELIVERY_AGENT_CONTACT = env.str("CWC_DELIVERY_AGENT_CONTACT", default="Delivery Operator")
+CWC_DELIVERY_AGENT_PHONE = env.str("CWC_DELIVERY_AGENT_PHONE", default="000-000-0000")
+
+# Webhook deliveries: signed with this secret; private and loopback addresses are refused
+# unless allowed (tests allow loopback).
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
+HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
 
 # The Congress whose districts the ZIP lookup uses (118: 2023-2025, 119: 2025-2027).
 ACTIVE_CONGRESS = env.int("ACTIVE_CONGRESS", default=119)
@@ -140,9 +165,20 @@ LEGISLATOR_DATA_DIR = env.path("LEGISLATOR_DATA_DIR", default=BASE_DIR.parent / 
 # Without REDIS_URL the broker is kombu's filesystem transport under var/: a real worker with
 # no server to run. It has no redelivery, which the periodic sweep makes up for.
 BROKER_DIR = VAR_DIR / "broker"
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 10
+# A sending attempt that outlives its lease is presumed dead (the task's hard limit killed it).
+DELIVERY_LEASE_SECONDS = CELERY_TASK_TIME_LIMIT + 30
+# Redis hands an unacknowledged message out again after this; it must outlast any task and any
+# countdown, or a slow task would run twice.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -165,16 +201,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 10
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A web request must not hang while the broker is down: fail fast, the sweep re-enqueues.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work, all of it (run by `celery beat`).
 CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {"task": "alerts.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
     "send-confirmation-reminders": {"task": "alerts.send_reminders", "schedule": 15 * 60},
 }
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

@@ -22,8 +22,8 @@ def smtp_settings(settings, smtp_sink):
 def test_a_queued_delivery_is_sent_once_and_marked_sent(smtp_settings, smtp_sink):
     delivery = DeliveryFactory()
 
-    assert delivery_send(delivery_id=delivery.id) == Outcome.SENT
-    assert delivery_send(delivery_id=delivery.id) == Outcome.SKIPPED
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.SENT
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.SKIPPED
 
     [received] = smtp_sink.messages()
     assert received.rcpt_tos == [delivery.official.email]
@@ -49,7 +49,7 @@ def test_sandbox_mode_sends_everything_to_the_catch_all_and_names_the_official(
     )
     delivery = DeliveryFactory(official=official)
 
-    assert delivery_send(delivery_id=delivery.id) == Outcome.SENT
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.SENT
 
     [received] = smtp_sink.messages()
     assert received.rcpt_tos == ["inbox@organizers.example"]
@@ -65,7 +65,7 @@ def test_a_channel_without_an_automatic_sender_fails_with_the_reason(smtp_settin
     )
     delivery = DeliveryFactory(official=official)
 
-    assert delivery_send(delivery_id=delivery.id) == Outcome.FAILED
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.FAILED
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
@@ -77,7 +77,7 @@ def test_an_smtp_refusal_marks_the_delivery_failed(smtp_settings, smtp_sink):
     smtp_sink.reply_for = lambda envelope: "550 5.1.1 mailbox unavailable"
     delivery = DeliveryFactory()
 
-    assert delivery_send(delivery_id=delivery.id) == Outcome.FAILED
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.FAILED
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED

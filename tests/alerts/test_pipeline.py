@@ -48,7 +48,7 @@ def test_a_submission_reaches_each_chosen_official_over_smtp(
         assert deliver.apply(args=[str(delivery.id)]).get() == "skipped"
     wait_until(lambda: redis_client.llen(queue) == 0, timeout=15, message="queue drained")
     wait_until(
-        lambda: celery_worker.log().count("not queued any more") >= 2,
+        lambda: celery_worker.log().count("nothing to do") >= 2,
         timeout=15,
         message="worker ran the repeated tasks",
     )

@@ -129,7 +129,7 @@ def test_each_official_receives_the_statement_for_its_variant(
     deliveries = list(action.deliveries.select_related("official"))
     assert len(deliveries) == 4
     for delivery in deliveries:
-        assert delivery_send(delivery_id=delivery.id) == Outcome.SENT
+        assert delivery_send(delivery_id=delivery.id).outcome == Outcome.SENT
 
     received = sandbox_smtp.messages()
     assert len(received) == 4
