@@ -168,7 +168,7 @@ BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 10
 # A sending attempt that outlives its lease is presumed dead (the task's hard limit killed it).
-DELIVERY_LEASE_SECONDS = CELERY_TASK_TIME_LIMIT + 30
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 # Redis hands an unacknowledged message out again after this; it must outlast any task and any
 # countdown, or a slow task would run twice.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
@@ -202,6 +202,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tasks are idempotent, so one cut off by a lost broker connection may simply run again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A web request must not hang while the broker is down: fail fast, the sweep re-enqueues.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False

@@ -32,10 +32,11 @@ def wait_until(predicate, *, timeout=30.0, interval=0.05, message="condition"):
 class CeleryWorker:
     """`celery -A config worker` as a child process, with the environment the test gives it."""
 
-    def __init__(self, env: dict, *, concurrency=2, pool="prefork", name=None):
+    def __init__(self, env: dict, *, concurrency=2, pool="prefork", name=None, beat=False):
         self.env = {**os.environ, **env}
         self.concurrency = concurrency
         self.pool = pool
+        self.beat = beat
         self.name = name or f"test-{uuid.uuid4().hex[:8]}"
         OUTPUT_DIR.mkdir(exist_ok=True)
         self.log_path = OUTPUT_DIR / f"worker-{self.name}.log"
@@ -51,6 +52,8 @@ class CeleryWorker:
             f"{self.name}@%h",
         ]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if self.beat:  # the periodic sweep, embedded: one process to start and kill
+            command += ["--beat", f"--schedule={OUTPUT_DIR / f'beat-{self.name}'}"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -80,3 +83,14 @@ class CeleryWorker:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+    def pool_pids(self) -> list[int]:
+        """The prefork pool's child processes (what a kill -9 of "a worker process" hits)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def kill(self):
+        """kill -9 the whole worker (main process and pool), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
