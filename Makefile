@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate, import ../shared/data if present, load the demo campaign, then web on 127.0.0.1:8000 and one worker (Ctrl-C stops both)
+## make run: migrate, import ../shared/data if present, load the demo campaign, then web on 127.0.0.1:8000 and one worker with the periodic sweep (Ctrl-C stops both)
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
@@ -25,7 +25,7 @@ run: install
 	@echo "Mail (sandbox mode) is written to var/mail/."
 	@echo
 	@trap 'kill $$worker $$web 2>/dev/null; wait' INT TERM; \
-	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 & worker=$$!; \
+	$(BIN)/celery -A config worker --beat --loglevel=info --concurrency=2 & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
 	wait
 

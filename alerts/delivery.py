@@ -209,6 +209,31 @@ def deliveries_retry(*, delivery_ids) -> int:
     return retried
 
 
+def deliveries_reclaim(*, delivery_ids, now=None) -> tuple[int, int]:
+    """Take back `sending` deliveries whose lease expired (their worker died): queue them
+    again, or fail those with no attempts left. Returns (queued again, failed)."""
+    now = now or timezone.now()
+    stale = Delivery.objects.filter(
+        pk__in=delivery_ids, status=Status.SENDING, lease_expires_at__lt=now
+    )
+    queued = failed = 0
+    for delivery_id, attempts in stale.values_list("pk", "attempts"):
+        if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            reason = f"gave up after {attempts} attempts: the worker stopped mid-attempt"
+            failed += _fail(delivery_id, from_status=Status.SENDING, reason=reason)
+        elif _transition(
+            delivery_id,
+            from_status=Status.SENDING,
+            to_status=Status.QUEUED,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            enqueued_at=None,
+            last_error="the worker stopped mid-attempt",
+        ):
+            queued += 1
+    return queued, failed
+
+
 @dataclass
 class SweepSummary:
     reclaimed: int = 0
@@ -230,20 +255,8 @@ def deliveries_sweep(*, now=None, batch: int = 1000) -> SweepSummary:
     now = now or timezone.now()
     summary = SweepSummary()
     stale = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
-    for delivery_id, attempts in stale.values_list("pk", "attempts")[:batch]:
-        if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-            reason = f"gave up after {attempts} attempts: the worker stopped mid-attempt"
-            summary.abandoned += _fail(delivery_id, from_status=Status.SENDING, reason=reason)
-        elif _transition(
-            delivery_id,
-            from_status=Status.SENDING,
-            to_status=Status.QUEUED,
-            lease_expires_at=None,
-            next_attempt_at=None,
-            enqueued_at=None,
-            last_error="the worker stopped mid-attempt",
-        ):
-            summary.reclaimed += 1
+    reclaimed = deliveries_reclaim(delivery_ids=list(stale.values_list("pk", flat=True)[:batch]))
+    summary.reclaimed, summary.abandoned = reclaimed
 
     requeue_before = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
     due = (

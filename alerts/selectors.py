@@ -64,3 +64,26 @@ def campaign_letters(campaign: Campaign) -> list[tuple[Letter, list]]:
         Prefetch("cosignatures", queryset=Cosignature.objects.select_related("legislator"))
     )
     return [(letter, letter_signers_by_state(letter)) for letter in letters]
+
+
+def delivery_stats(*, now=None) -> dict:
+    """Counts by status and channel, and the age of the oldest queued delivery (seconds)."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from .models import Delivery
+
+    now = now or timezone.now()
+    by_status = dict.fromkeys(Delivery.Status.values, 0)
+    for row in Delivery.objects.values("status").annotate(n=Count("pk")).order_by():
+        by_status[row["status"]] = row["n"]
+    by_channel = {
+        row["channel"]: row["n"]
+        for row in Delivery.objects.values("channel").annotate(n=Count("pk")).order_by("channel")
+    }
+    oldest = Delivery.objects.filter(status=Delivery.Status.QUEUED).aggregate(t=Min("queued_at"))
+    return {
+        "by_status": by_status,
+        "by_channel": by_channel,
+        "oldest_queued_seconds": (now - oldest["t"]).total_seconds() if oldest["t"] else None,
+    }

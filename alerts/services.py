@@ -46,6 +46,7 @@ def action_submit(
     source: str = "",
     referral_code: str = "",
     ip_hash: str = "",
+    pre_confirmed: bool = False,
 ) -> Submitted:
     """Store the action and one delivery per official, then queue them (or ask the constituent
     to confirm first) once that is committed.
@@ -53,6 +54,7 @@ def action_submit(
     Nothing reaches the broker unless the rows exist, so a crash or a broker outage can delay a
     message but never lose the submission. A form token already used returns its action; an
     official this email wrote on this campaign in the last 24 hours is skipped.
+    `pre_confirmed` (operators' test blasts only) skips the confirmation email.
     """
     if form_token and (done := Action.objects.filter(form_token=form_token).first()):
         return Submitted(done, created=False)
@@ -75,6 +77,7 @@ def action_submit(
                 if referral_code
                 else None,
                 ip_hash=ip_hash,
+                confirmed_at=timezone.now() if pre_confirmed else None,
                 **sender,
             )
             action.full_clean(validate_unique=False)
@@ -84,7 +87,7 @@ def action_submit(
             deliveries = _deliveries_create(
                 action, [o for o in officials if o.pk not in written], sender
             )
-            if campaign.double_opt_in:
+            if campaign.double_opt_in and not pre_confirmed:
                 action_id = action.pk
                 transaction.on_commit(lambda: _confirmation_enqueue(action_id))
             else:
@@ -125,7 +128,8 @@ def _deliveries_create(action, officials, sender) -> list[Delivery]:
     now = timezone.now()
     cosigner_ids = campaign_cosigner_ids(campaign)
     asks = list(campaign.asks.all())
-    waiting = Delivery.Status.PENDING if campaign.double_opt_in else Delivery.Status.QUEUED
+    confirmed = action.confirmed_at is not None or not campaign.double_opt_in
+    waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
     deliveries = []
     for official in officials:
         channel = route(official)
