@@ -61,6 +61,32 @@ def celery_worker(django_db_setup, smtp_sink, broker_queue):
     worker.stop()
 
 
+SANDBOX_EMAIL = "sandbox@organizers.example"
+
+
+@pytest.fixture
+def sandbox_celery_worker(django_db_setup, live_server, smtp_sink, broker_queue):
+    """Like `celery_worker`, in delivery sandbox mode: every delivery, whatever the official's
+    channel (cwc, contact_form...), goes to SANDBOX_EMAIL at the SMTP sink, with headers naming
+    the official. SITE_URL is the live server, so links in its emails lead back to it.
+    """
+    db = connection.settings_dict
+    worker = CeleryWorker(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "EMAIL_URL": smtp_sink.url,
+            "DELIVERY_SANDBOX": "true",
+            "DELIVERY_SANDBOX_EMAIL": SANDBOX_EMAIL,
+            "SITE_URL": live_server.url,
+            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        }
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+
+
 @pytest.fixture
 def email_officials(db):
     return [
