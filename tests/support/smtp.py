@@ -1,9 +1,12 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests and bench."""
 
+import asyncio
 import email
 import email.policy
+import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -21,9 +24,20 @@ class _Handler:
     def __init__(self, sink):
         self.sink = sink
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.sink.rcpt_reply_for(address)
+        if reply:
+            self.sink._refuse("RCPT", reply, [address])
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.delay:  # a slow server, without holding up the other connections
+            await asyncio.sleep(self.sink.delay)
         reply = self.sink.reply_for(envelope)
         if reply:
+            self.sink._refuse("DATA", reply, list(envelope.rcpt_tos))
             return reply
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.sink.lock:
@@ -33,12 +47,26 @@ class _Handler:
         return "250 OK"
 
 
-class SmtpSink:
-    """Start with `start()`; read `received`; `clear()` between uses; `stop()` at the end."""
+@dataclass(frozen=True)
+class Refused:
+    stage: str  # "RCPT" or "DATA"
+    reply: str
+    rcpt_tos: list[str]
 
-    def __init__(self, host="127.0.0.1", port=0):
+
+class SmtpSink:
+    """Start with `start()`; read `received`; `clear()` between uses; `stop()` at the end.
+
+    `delay` (seconds) holds every DATA that long before answering, as a slow server would;
+    override `reply_for` (DATA) or `rcpt_reply_for` (RCPT) to answer with an SMTP error. What
+    was refused is in `refusals()`.
+    """
+
+    def __init__(self, host="127.0.0.1", port=0, *, delay: float = 0.0):
         self.lock = threading.Lock()
         self.received: list[Received] = []
+        self.refused: list[Refused] = []
+        self.delay = delay
         self._controller = Controller(_Handler(self), hostname=host, port=port or _free_port())
 
     @property
@@ -57,7 +85,17 @@ class SmtpSink:
         """Override (or replace) to answer with an SMTP error instead of accepting."""
         return None
 
+    def rcpt_reply_for(self, address: str) -> str | None:
+        """Override (or replace) to refuse a recipient at RCPT TO, e.g. "550 5.1.1 no such user"."""
+        return None
+
+    def _refuse(self, stage, reply, rcpt_tos):
+        with self.lock:
+            self.refused.append(Refused(stage, reply, rcpt_tos))
+
     def start(self):
+        # aiosmtpd logs every SMTP line at INFO; at thousands of messages that is the cost.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller.start()
         return self
 
@@ -67,10 +105,19 @@ class SmtpSink:
     def clear(self):
         with self.lock:
             self.received.clear()
+            self.refused.clear()
 
     def messages(self):
         with self.lock:
             return list(self.received)
+
+    def refusals(self) -> list[Refused]:
+        with self.lock:
+            return list(self.refused)
+
+    def message_id_counts(self) -> Counter:
+        """How many times each Message-ID was accepted (more than once: a duplicate)."""
+        return Counter(m.message["Message-ID"] for m in self.messages())
 
     def wait_for(self, count, *, timeout=30.0):
         deadline = time.monotonic() + timeout
