@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = "Campaigns and actions"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)

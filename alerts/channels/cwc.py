@@ -42,7 +42,8 @@ def build_message(delivery) -> bytes:
     _add(contact, "DeliveryAgentContactName", settings.CWC_DELIVERY_AGENT_CONTACT)
     _add(contact, "DeliveryAgentContactEmail", settings.CWC_DELIVERY_AGENT_EMAIL)
     _add(contact, "DeliveryAgentContactPhone", settings.CWC_DELIVERY_AGENT_PHONE)
-    _add(envelope, "Organization", campaign.organization_name)
+    if len(campaign.organization_name) >= MIN_TEXT:  # optional, but 6+ characters when given
+        _add(envelope, "Organization", campaign.organization_name)
     _add(envelope, "CampaignId", campaign_id(campaign))
 
     recipient = _add(root, "Recipient")

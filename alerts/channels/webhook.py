@@ -46,27 +46,30 @@ def signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def check_destination(url: str) -> None:
+def check_destination(url: str) -> str | None:
     """Refuse URLs that resolve to private, loopback or link-local addresses (unless allowed):
-    a campaign's webhook must not become a way into our own network."""
+    a campaign's webhook must not become a way into our own network. Returns the vetted
+    address to connect to (None when private networks are allowed), so that a second DNS
+    answer cannot swap in another one."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise PermanentError(f"not an http(s) URL: {url!r}")
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise TransientError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if not address.is_global:
             raise PermanentError(f"{parts.hostname} resolves to a non-public address ({address})")
+    return str(addresses[0])
 
 
 def send(delivery) -> None:
     url = delivery.official.webhook_url
-    check_destination(url)
+    vetted = check_destination(url)
     body = json.dumps(payload(delivery), separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -75,4 +78,4 @@ def send(delivery) -> None:
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: signature(secret=settings.WEBHOOK_SECRET, timestamp=timestamp, body=body),
     }
-    http.post(url, body=body, headers=headers)
+    http.post(url, body=body, headers=headers, connect_to=vetted)

@@ -144,7 +144,7 @@ DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=60.0)
 CWC_API_URL = env.str("CWC_API_URL", default="https://cwc.house.gov")
 CWC_API_KEY = env.str("CWC_API_KEY", default="")
 CWC_DELIVERY_AGENT = env.str("CWC_DELIVERY_AGENT", default="Action Alerts")
-CWC_DELIVERY_AGENT_EMAIL = env.str("CWC_DELIVERY_AGENT_EMAIL", default="cwc@localhost")
+CWC_DELIVERY_AGENT_EMAIL = env.str("CWC_DELIVERY_AGENT_EMAIL", default="cwc-operator@example.org")
 CWC_DELIVERY_AGENT_CONTACT = env.str("CWC_DELIVERY_AGENT_CONTACT", default="Delivery Operator")
 CWC_DELIVERY_AGENT_PHONE = env.str("CWC_DELIVERY_AGENT_PHONE", default="000-000-0000")
 

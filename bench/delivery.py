@@ -1,0 +1,168 @@
+"""How close does the delivery pipeline come to raw SMTP?
+
+    .venv/bin/python -m bench.delivery [--messages 10000] [--workers 2]
+
+In one run: (1) the ceiling — the same messages sent by a plain smtplib loop over one
+connection to a loopback aiosmtpd sink; (2) the pipeline — the messages as queued deliveries,
+sent by a real Celery worker (prefork, N processes) through Redis and PostgreSQL to the same
+kind of sink. Prints both rates and the ratio.
+"""
+
+import argparse
+import os
+import smtplib
+import time
+import uuid
+
+from bench import _django
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    os.environ["CELERY_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
+    _django.setup()
+
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from alerts.channels.email import build_message
+    from alerts.delivery import deliveries_enqueue
+    from alerts.models import Action, Campaign, Delivery
+    from legislators.models import Official
+    from tests.support.processes import CeleryWorker
+    from tests.support.smtp import SmtpSink
+
+    # --- data: one campaign, messages / 5 actions, 5 email officials --------------------------
+    Delivery.objects.all().delete()
+    Action.objects.all().delete()
+    campaign, _ = Campaign.objects.update_or_create(
+        slug="bench",
+        defaults={
+            "title": "Benchmark",
+            "organization_name": "Bench",
+            "summary": "s",
+            "body": "b",
+            "status": "live",
+            "message_subject": "Benchmark message",
+            "thank_template": "t",
+            "urge_template": "u",
+            "executive_template": "e",
+            "double_opt_in": False,
+        },
+    )
+    officials = [
+        Official.objects.update_or_create(
+            key=f"bench-{n}",
+            defaults={
+                "kind": "executive",
+                "title": "Secretary",
+                "name": f"Bench Official {n}",
+                "last_name": f"Official{n}",
+                "channel": "email",
+                "email": f"office{n}@officials.example",
+            },
+        )[0]
+        for n in range(5)
+    ]
+    now = timezone.now()
+    actions = Action.objects.bulk_create(
+        Action(
+            campaign=campaign,
+            first_name="Bench",
+            last_name=f"Constituent {n}",
+            email=f"bench{n}@example.org",
+            street="1 Main St",
+            city="Springfield",
+            state="VA",
+            zip_code="22201",
+            subject="Benchmark message",
+            message="Please act.",
+            consent_text="yes",
+            referral_code=uuid.uuid4().hex[:12],
+        )
+        for n in range(args.messages // len(officials))
+    )
+    body = "Dear Secretary,\n\n" + "Please act on this benchmark. " * 20 + "\n"
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            action=action,
+            official=official,
+            channel="email",
+            status="queued",
+            queued_at=now,
+            variant="executive",
+            subject="Benchmark message",
+            organization_statement="Please act.",
+            body=body,
+        )
+        for action in actions
+        for official in officials
+    )
+    count = len(deliveries)
+
+    # --- ceiling: plain smtplib over one connection -------------------------------------------
+    sink = SmtpSink().start()
+    raw = []
+    by_action = {a.pk: a for a in actions}
+    for delivery in deliveries:
+        delivery.action = by_action[delivery.action_id]
+        message = build_message(delivery, to=delivery.official.email).message()
+        raw.append((delivery.official.email, message.as_bytes()))
+    start = time.perf_counter()
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
+        for to, data in raw:
+            smtp.sendmail(settings.DEFAULT_FROM_EMAIL, [to], data)
+    ceiling_seconds = time.perf_counter() - start
+    sink.wait_for(count, timeout=60)
+    sink.stop()
+
+    # --- the pipeline: real worker, Redis, PostgreSQL, SMTP -----------------------------------
+    sink = SmtpSink().start()
+    db = connection.settings_dict
+    worker = CeleryWorker(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "EMAIL_URL": sink.url,
+            "DELIVERY_SANDBOX": "false",
+            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+            "LOG_LEVEL": "WARNING",
+        },
+        concurrency=args.workers,
+    )
+    deliveries_enqueue(delivery_ids=[str(d.id) for d in deliveries])
+    worker.start()
+    start = time.perf_counter()
+    try:
+        sink.wait_for(count, timeout=args.timeout)
+        pipeline_seconds = time.perf_counter() - start
+        deadline = time.monotonic() + 60
+        while (
+            Delivery.objects.filter(status="sent").count() < count and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        sent = Delivery.objects.filter(status="sent").count()
+    finally:
+        worker.stop()
+        sink.stop()
+
+    ceiling_rate = count / ceiling_seconds
+    pipeline_rate = count / pipeline_seconds
+    print(f"{count} messages to a loopback aiosmtpd sink")
+    print(
+        f"  ceiling  (smtplib, one connection): {ceiling_rate:8.0f} msg/s  ({ceiling_seconds:.1f}s)"
+    )
+    print(
+        f"  pipeline (worker x{args.workers}, Redis, PostgreSQL): {pipeline_rate:8.0f} msg/s  "
+        f"({pipeline_seconds:.1f} s, {sent}/{count} marked sent)"
+    )
+    print(f"  ratio pipeline / ceiling: {pipeline_rate / ceiling_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
