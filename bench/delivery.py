@@ -131,7 +131,7 @@ def main():
             "EMAIL_URL": sink.url,
             "DELIVERY_SANDBOX": "false",
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
         },
         concurrency=args.workers,
     )

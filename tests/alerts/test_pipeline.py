@@ -54,3 +54,8 @@ def test_a_submission_reaches_each_chosen_official_over_smtp(
     )
     assert len(smtp_sink.messages()) == 2
     assert Delivery.objects.filter(status="sent", attempts=1).count() == 2
+    # The worker saw ids only: nothing personal reached its log.
+    log = celery_worker.log()
+    assert str(deliveries[chosen[0].email].id) in log
+    for personal in ("ani@example.org", "Petrosyan", "Brand Blvd", "Glendale"):
+        assert personal not in log
