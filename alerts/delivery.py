@@ -95,16 +95,19 @@ def delivery_send(*, delivery_id) -> Result:
         return _after_error(delivery, attempt, exc)
 
     finished = timezone.now()
-    _transition(
-        delivery_id,
-        from_status=Status.SENDING,
-        to_status=Status.SENT,
-        sent_at=finished,
-        lease_expires_at=None,
-        next_attempt_at=None,
-        last_error="",
-    )
-    Attempt.objects.filter(pk=attempt.pk).update(finished_at=finished, outcome=Attempt.Outcome.SENT)
+    with transaction.atomic():  # the delivery and its attempt tell the same story
+        _transition(
+            delivery_id,
+            from_status=Status.SENDING,
+            to_status=Status.SENT,
+            sent_at=finished,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            last_error="",
+        )
+        Attempt.objects.filter(pk=attempt.pk).update(
+            finished_at=finished, outcome=Attempt.Outcome.SENT
+        )
     logger.info("delivery %s sent (attempt %s)", delivery_id, delivery.attempts)
     return Result(Outcome.SENT)
 
@@ -115,17 +118,18 @@ def _after_error(delivery, attempt, exc) -> Result:
     out_of_attempts = delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
     if isinstance(exc, TransientError) and not out_of_attempts:
         wait = backoff_seconds(delivery.attempts)
-        _transition(
-            delivery.pk,
-            from_status=Status.SENDING,
-            to_status=Status.QUEUED,
-            next_attempt_at=now + dt.timedelta(seconds=wait),
-            lease_expires_at=None,
-            last_error=reason,
-        )
-        Attempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason
-        )
+        with transaction.atomic():
+            _transition(
+                delivery.pk,
+                from_status=Status.SENDING,
+                to_status=Status.QUEUED,
+                next_attempt_at=now + dt.timedelta(seconds=wait),
+                lease_expires_at=None,
+                last_error=reason,
+            )
+            Attempt.objects.filter(pk=attempt.pk).update(
+                finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason
+            )
         logger.warning(
             "delivery %s: transient error on attempt %s, retry in %.0fs",
             delivery.pk,
@@ -136,10 +140,11 @@ def _after_error(delivery, attempt, exc) -> Result:
 
     if out_of_attempts and isinstance(exc, TransientError):
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
-    _fail(delivery.pk, from_status=Status.SENDING, reason=reason)
-    Attempt.objects.filter(pk=attempt.pk).update(
-        finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
-    )
+    with transaction.atomic():
+        _fail(delivery.pk, from_status=Status.SENDING, reason=reason)
+        Attempt.objects.filter(pk=attempt.pk).update(
+            finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
+        )
     logger.warning("delivery %s failed: %s", delivery.pk, type(exc).__name__)
     return Result(Outcome.FAILED)
 

@@ -213,7 +213,7 @@ def test_the_privacy_notice_is_linked_from_the_form(client, campaign):
     href = f'href="{reverse("alerts:privacy")}"'
     for url in (_detail(campaign), _embed(campaign)):
         body = client.get(url).content.decode()
-        form = body[body.index('<form method="post" novalidate class="journey">') :]
+        form = body[body.index('<form method="post" novalidate class="journey"') :]
         assert href in form[: form.index("</form>")]
 
 

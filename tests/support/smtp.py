@@ -3,6 +3,7 @@
 import asyncio
 import email
 import email.policy
+import functools
 import logging
 import threading
 import time
@@ -16,8 +17,13 @@ from aiosmtpd.controller import Controller
 class Received:
     mail_from: str
     rcpt_tos: list[str]
-    message: email.message.EmailMessage
     raw: bytes
+
+    @functools.cached_property
+    def message(self) -> email.message.EmailMessage:
+        """Parsed on first use: parsing every message as it arrives would cost the sink CPU
+        that the system under test needs."""
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
 
 class _Handler:
@@ -39,11 +45,12 @@ class _Handler:
         if reply:
             self.sink._refuse("DATA", reply, list(envelope.rcpt_tos))
             return reply
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.sink.lock:
             self.sink.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.content)
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
             )
+        if self.sink.ack_delay:  # kept, but the client hears so only later
+            await asyncio.sleep(self.sink.ack_delay)
         return "250 OK"
 
 
@@ -57,16 +64,18 @@ class Refused:
 class SmtpSink:
     """Start with `start()`; read `received`; `clear()` between uses; `stop()` at the end.
 
-    `delay` (seconds) holds every DATA that long before answering, as a slow server would;
-    override `reply_for` (DATA) or `rcpt_reply_for` (RCPT) to answer with an SMTP error. What
-    was refused is in `refusals()`.
+    `delay` (seconds) holds every DATA that long before deciding on it, as a slow server would;
+    `ack_delay` keeps the message at once and holds only the "250 OK" that long (a client that
+    dies meanwhile has sent a message it never heard was taken). Override `reply_for` (DATA) or
+    `rcpt_reply_for` (RCPT) to answer with an SMTP error; what was refused is in `refusals()`.
     """
 
-    def __init__(self, host="127.0.0.1", port=0, *, delay: float = 0.0):
+    def __init__(self, host="127.0.0.1", port=0, *, delay: float = 0.0, ack_delay: float = 0.0):
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.refused: list[Refused] = []
         self.delay = delay
+        self.ack_delay = ack_delay
         self._controller = Controller(_Handler(self), hostname=host, port=port or _free_port())
 
     @property
