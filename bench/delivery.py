@@ -134,6 +134,7 @@ def main():
             "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
         },
         concurrency=args.workers,
+        loglevel=os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
     )
     deliveries_enqueue(delivery_ids=[str(d.id) for d in deliveries])
     worker.start()

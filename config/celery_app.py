@@ -3,9 +3,21 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("action_alerts")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(**kwargs):
+    """As Django does around each request: keep a healthy connection for CONN_MAX_AGE, drop a
+    broken or expired one. (Celery's own fixup would close it around every task; see
+    CELERY_DB_REUSE_MAX.)"""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -202,6 +202,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set: a new PostgreSQL connection (a process fork) per task. config.celery_app closes
+# only broken or expired connections instead.
+CELERY_DB_REUSE_MAX = 1_000_000
 # Tasks are idempotent, so one cut off by a lost broker connection may simply run again.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A web request must not hang while the broker is down: fail fast, the sweep re-enqueues.

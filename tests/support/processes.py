@@ -32,8 +32,11 @@ def wait_until(predicate, *, timeout=30.0, interval=0.05, message="condition"):
 class CeleryWorker:
     """`celery -A config worker` as a child process, with the environment the test gives it."""
 
-    def __init__(self, env: dict, *, concurrency=2, pool="prefork", name=None, beat=False):
+    def __init__(
+        self, env: dict, *, concurrency=2, pool="prefork", name=None, beat=False, loglevel="INFO"
+    ):
         self.env = {**os.environ, **env}
+        self.loglevel = loglevel
         self.concurrency = concurrency
         self.pool = pool
         self.beat = beat
@@ -44,7 +47,8 @@ class CeleryWorker:
 
     def start(self, *, timeout=60.0):
         self._log = self.log_path.open("w")
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+        command += [f"--loglevel={self.loglevel}"]
         command += [
             f"--pool={self.pool}",
             f"--concurrency={self.concurrency}",
@@ -68,7 +72,16 @@ class CeleryWorker:
     def _ready(self):
         if self.process.poll() is not None:
             raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
-        return " ready." in self.log_path.read_text()
+        if self.loglevel == "INFO":
+            return " ready." in self.log_path.read_text()
+        return self._pinged()
+
+    def _pinged(self):
+        """At quieter log levels the worker does not announce itself: ask it over the broker."""
+        from config.celery_app import app
+
+        replies = app.control.ping(destination=[f"{self.name}@{socket.gethostname()}"], timeout=0.5)
+        return bool(replies)
 
     def stop(self, *, timeout=20.0):
         if self.process and self.process.poll() is None:
