@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 SUBJECT_MAX_LENGTH = 200
 MESSAGE_MAX_LENGTH = 5000
@@ -32,7 +33,7 @@ def validate_message_template(text, *, allowed=PLACEHOLDERS):
     unknown = sorted(set(_PLACEHOLDER_RE.findall(text or "")) - set(allowed))
     if unknown:
         raise ValidationError(
-            "Unknown placeholder %(names)s here. Allowed: %(allowed)s.",
+            _("Unknown placeholder %(names)s here. Allowed: %(allowed)s."),
             params={
                 "names": ", ".join(f"{{{n}}}" for n in unknown),
                 "allowed": ", ".join(f"{{{n}}}" for n in sorted(allowed)),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from legislators import states
 from legislators.models import Legislator, Official
@@ -39,7 +40,9 @@ RESERVED_SLUGS = {"admin", "static", "media", "privacy", "confirm", "healthz"}
 
 def validate_campaign_slug(value):
     if value in RESERVED_SLUGS:
-        raise ValidationError(f"“{value}” is reserved for the site's own pages.")
+        raise ValidationError(
+            _("“%(slug)s” is reserved for the site's own pages."), params={"slug": value}
+        )
 
 
 class CampaignQuerySet(models.QuerySet):

@@ -1,6 +1,7 @@
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,7 +46,7 @@ def campaign_detail(request, slug):
 def campaign_embed(request, slug):
     campaign = _live_campaign(slug)
     if request.method == "POST" and not form_token_is_valid(request.POST.get("token", "")):
-        return HttpResponseForbidden("This form has expired. Reload the page to start again.")
+        return HttpResponseForbidden(_("This form has expired. Reload the page to start again."))
     response = _journey(request, campaign, embed=True)
     origins = campaign.allowed_origins.split()
     response["Content-Security-Policy"] = frame_ancestors_header(origins)
@@ -84,7 +85,9 @@ def _journey(request, campaign, *, embed):
             return abuse.rate_limited_response(request, exc, embedded=embed)
         if not form_token_is_valid(form.cleaned_data["token"]):
             form = _next_form(request, form, "message", fresh_token=True)
-            form.add_error(None, "This form was open too long. Check your message and send again.")
+            form.add_error(
+                None, _("This form was open too long. Check your message and send again.")
+            )
             return _page(request, campaign, "message", form, embed)
         return _submit(request, campaign, form, embed)
     following = {"address": "officials", "officials": "message", "back": "officials"}

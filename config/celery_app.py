@@ -14,10 +14,13 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def close_old_database_connections(**kwargs):
+def close_old_database_connections(task=None, **kwargs):
     """As Django does around each request: keep a healthy connection for CONN_MAX_AGE, drop a
     broken or expired one. (Celery's own fixup would close it around every task; see
-    CELERY_DB_REUSE_MAX.)"""
+    CELERY_DB_REUSE_MAX.) A task run in-process (`apply()`) shares its caller's connection,
+    transaction and all, so it is left alone."""
     from django.db import close_old_connections
 
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from . import states
 from .geocoders import GeocoderError, get_geocoder
@@ -70,7 +71,7 @@ class Delegation:
 def normalize_zip(value: str) -> str:
     match = ZIP_RE.match((value or "").strip())
     if not match:
-        raise AddressError("Enter a 5-digit ZIP code, like 20001 or 20001-1234.")
+        raise AddressError(_("Enter a 5-digit ZIP code, like 20001 or 20001-1234."))
     return match.group(1)
 
 
@@ -93,13 +94,17 @@ def delegation_for_address(
     seats = sorted(Seat(state=s, district=d) for s, d in rows.values_list("state", "district"))
     if not seats:
         raise AddressError(
-            f"We could not find ZIP code {zip5}. Check it, or use the ZIP of your home address."
+            _("We could not find ZIP code %(zip)s. Check it, or use the ZIP of your home address.")
+            % {"zip": zip5}
         )
     if state:
         in_state = [seat for seat in seats if seat.state == state]
         if not in_state:
             name = states.ALL.get(state, state)
-            raise AddressError(f"ZIP code {zip5} is not in {name}. Check the ZIP code and state.")
+            raise AddressError(
+                _("ZIP code %(zip)s is not in %(state)s. Check the ZIP code and state.")
+                % {"zip": zip5, "state": name}
+            )
         seats = in_state
 
     geocoded = False
