@@ -27,14 +27,13 @@ def main():
     _django.setup()
 
     from django.conf import settings
-    from django.db import connection
     from django.utils import timezone
 
     from alerts.channels.email import build_message
     from alerts.delivery import deliveries_enqueue
     from alerts.models import Action, Campaign, Delivery
     from legislators.models import Official
-    from tests.support.processes import CeleryWorker
+    from tests.support.processes import CeleryWorker, worker_env
     from tests.support.smtp import SmtpSink
 
     # --- data: one campaign, messages / 5 actions, 5 email officials --------------------------
@@ -123,18 +122,11 @@ def main():
 
     # --- the pipeline: real worker, Redis, PostgreSQL, SMTP -----------------------------------
     sink = SmtpSink().start()
-    db = connection.settings_dict
+    log_level = os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING")
     worker = CeleryWorker(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "EMAIL_URL": sink.url,
-            "DELIVERY_SANDBOX": "false",
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
-        },
+        worker_env(EMAIL_URL=sink.url, LOG_LEVEL=log_level),
         concurrency=args.workers,
-        loglevel=os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
+        loglevel=log_level,
     )
     deliveries_enqueue(delivery_ids=[str(d.id) for d in deliveries])
     worker.start()

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
-from alerts.forms import new_form_token
 from legislators import importers
 from legislators.models import Legislator, ZipDistrict
-from tests.support.processes import CeleryWorker
+from tests.support.fixtures import server_fixture
+from tests.support.forms import action_post
+from tests.support.processes import CeleryWorker, worker_env
 from tests.support.smtp import SmtpSink
 
 from .factories import CampaignFactory, OfficialFactory
@@ -32,12 +32,9 @@ def broker_queue():
     client.delete(name)
 
 
-@pytest.fixture
-def smtp_sink():
-    """A real SMTP server on a free loopback port; what it receives is in `.messages()`."""
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
+smtp_sink = server_fixture(
+    SmtpSink, "A real SMTP server on a free loopback port; what it receives is in `.messages()`."
+)
 
 
 @pytest.fixture
@@ -46,16 +43,7 @@ def celery_worker(django_db_setup, smtp_sink, broker_queue):
 
     Function-scoped so each test gets an empty queue and nobody else's messages.
     """
-    db = connection.settings_dict
-    worker = CeleryWorker(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "EMAIL_URL": smtp_sink.url,
-            "DELIVERY_SANDBOX": "false",
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        }
-    )
+    worker = CeleryWorker(worker_env(EMAIL_URL=smtp_sink.url))
     worker.start()
     yield worker
     worker.stop()
@@ -70,17 +58,13 @@ def sandbox_celery_worker(django_db_setup, live_server, smtp_sink, broker_queue)
     channel (cwc, contact_form...), goes to SANDBOX_EMAIL at the SMTP sink, with headers naming
     the official. SITE_URL is the live server, so links in its emails lead back to it.
     """
-    db = connection.settings_dict
     worker = CeleryWorker(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "EMAIL_URL": smtp_sink.url,
-            "DELIVERY_SANDBOX": "true",
-            "DELIVERY_SANDBOX_EMAIL": SANDBOX_EMAIL,
-            "SITE_URL": live_server.url,
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        }
+        worker_env(
+            EMAIL_URL=smtp_sink.url,
+            DELIVERY_SANDBOX="true",
+            DELIVERY_SANDBOX_EMAIL=SANDBOX_EMAIL,
+            SITE_URL=live_server.url,
+        )
     )
     worker.start()
     yield worker
@@ -103,21 +87,7 @@ def campaign(email_officials):
 
 @pytest.fixture
 def form_data(email_officials):
-    return {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": "ani@example.org",
-        "street": "100 N Brand Blvd",
-        "city": "Glendale",
-        "state": "CA",
-        "zip_code": "91203",
-        "officials": [str(o.pk) for o in email_officials],
-        "subject": "Protect civilians now",
-        "message": "Please act at the Security Council.",
-        "consent": "on",
-        "token": new_form_token(),
-        "step": "send",
-    }
+    return action_post(email_officials)
 
 
 def data_path(*parts) -> Path:

@@ -8,6 +8,7 @@ from alerts.models import Action, Delivery
 from alerts.targeting import recipients_for
 from legislators.models import Official
 from tests.factories import CampaignFactory, OfficialFactory
+from tests.support.forms import CONSTITUENT
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,9 @@ def campaign(real_data, secretary):
 
 
 def _address(**changes):
+    """The constituent, living in Arlington, VA 22201 unless `changes` move them."""
     return {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": "ani@example.org",
+        **CONSTITUENT,
         "street": "1 Main St",
         "city": "Arlington",
         "state": "VA",

@@ -23,12 +23,13 @@ from lxml import etree
 
 from alerts.channels import PermanentError, cwc, email, http, route, sender_for, webhook
 from alerts.delivery import Outcome, Result, backoff_seconds, delivery_send
-from alerts.forms import new_form_token
 from alerts.models import Action, Attempt, Delivery
 from alerts.notifications import confirmation_send, failure_notice_send
 from legislators.models import Official
 from tests.conftest import data_path
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.support.fixtures import server_fixture
+from tests.support.forms import action_post
 from tests.support.receivers import HttpReceiver, Reply
 from tests.support.smtp import SmtpSink, _Handler
 
@@ -59,11 +60,7 @@ class CountingSmtpSink(SmtpSink):
         self._controller.handler = _CountingHandler(self)
 
 
-@pytest.fixture
-def counting_sink():
-    sink = CountingSmtpSink().start()
-    yield sink
-    sink.stop()
+counting_sink = server_fixture(CountingSmtpSink)
 
 
 @pytest.fixture
@@ -105,11 +102,7 @@ def _fresh_http_pool():
     reset()
 
 
-@pytest.fixture
-def receiver():
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
+receiver = server_fixture(HttpReceiver)
 
 
 @pytest.fixture
@@ -190,25 +183,6 @@ def _queued_tasks(broker_queue):
         args, _kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
         tasks.append((envelope["headers"]["task"], args))
     return tasks
-
-
-def _form(officials, **extra):
-    return {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": "ani@example.org",
-        "street": "100 N Brand Blvd",
-        "city": "Glendale",
-        "state": "CA",
-        "zip_code": "91203",
-        "officials": [str(o.pk) for o in officials],
-        "subject": "Protect civilians now",
-        "message": "Please act at the Security Council.",
-        "consent": "on",
-        "token": new_form_token(),
-        "step": "send",
-        **extra,
-    }
 
 
 # --- route() and sender_for() --------------------------------------------------------------
@@ -294,7 +268,8 @@ def test_a_contact_form_official_becomes_a_manual_delivery_and_the_thanks_page_s
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("alerts:campaign_detail", args=[campaign.slug]), _form([form_only_official])
+            reverse("alerts:campaign_detail", args=[campaign.slug]),
+            action_post([form_only_official]),
         )
     assert response.status_code == 302
 
@@ -329,7 +304,7 @@ def test_the_confirmation_email_lists_the_contact_forms_to_use(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("alerts:campaign_detail", args=[campaign.slug]),
-            _form([form_only_official, emailed]),
+            action_post([form_only_official, emailed]),
         )
     assert response.status_code == 302
 

@@ -14,19 +14,11 @@ from alerts import abuse
 from alerts.forms import consent_text, new_form_token
 from alerts.models import Action, Delivery
 from tests.factories import ActionFactory, CampaignFactory
+from tests.support.forms import CONSTITUENT, action_post
 
 pytestmark = pytest.mark.django_db
 
 PARTNER = "https://partner.example"
-ADDRESS = {
-    "first_name": "Ani",
-    "last_name": "Petrosyan",
-    "email": "ani@example.org",
-    "street": "100 N Brand Blvd",
-    "city": "Glendale",
-    "state": "CA",
-    "zip_code": "91203",
-}
 
 
 @pytest.fixture
@@ -112,7 +104,7 @@ def _next(client, url, response, step, **changes):
 
 def _walk(client, url, first_page, **address):
     """Address, officials, message, send: as a constituent clicks through the pages."""
-    officials = _next(client, url, first_page, "address", **{**ADDRESS, **address})
+    officials = _next(client, url, first_page, "address", **{**CONSTITUENT, **address})
     assert officials.status_code == 200
     assert officials.templates[0].name == "alerts/steps/officials.html"
     message = _next(client, url, officials, "officials")
@@ -281,10 +273,10 @@ def test_an_unknown_referral_code_credits_nobody(client, campaign):
     assert Action.objects.get().referred_by is None
 
 
-def test_unconfirmed_actions_do_not_count_toward_the_goal(client, email_officials, form_data):
+def test_unconfirmed_actions_do_not_count_toward_the_goal(client, email_officials):
     campaign = CampaignFactory(targets=email_officials, double_opt_in=True, goal=10)
     ActionFactory(campaign=campaign, confirmed_at=None)
     ActionFactory(campaign=campaign, confirmed_at="2024-01-01T00:00:00Z")
-    sent = client.post(_detail(campaign), {**form_data, "token": new_form_token()})
+    sent = client.post(_detail(campaign), action_post(email_officials))
     body = client.get(sent["Location"]).content.decode()
     assert '<progress class="goal-bar" max="10" value="1"' in body

@@ -11,9 +11,9 @@ from django.core.mail import BadHeaderError
 from django.urls import reverse
 
 from alerts.delivery import Outcome, delivery_send
-from alerts.forms import new_form_token
 from alerts.models import Action, Delivery
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.support.forms import action_post
 
 pytestmark = pytest.mark.django_db
 
@@ -64,22 +64,7 @@ def campaign(official):
 
 
 def _form(official, **changes):
-    return {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": "ani@example.org",
-        "street": "100 N Brand Blvd",
-        "city": "Glendale",
-        "state": "CA",
-        "zip_code": "91203",
-        "officials": [str(official.pk)],
-        "subject": "Protect civilians now",
-        "message": "Please act.",
-        "consent": "on",
-        "token": new_form_token(),
-        "step": "send",
-        **changes,
-    }
+    return action_post([official], **{"message": "Please act.", **changes})
 
 
 def _post(client, campaign, data):

@@ -7,17 +7,16 @@ import time
 
 import defusedxml.ElementTree as SafeET
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 from lxml import etree
 
 from alerts.channels import cwc, webhook
-from alerts.forms import new_form_token
 from alerts.models import Action, Attempt, Delivery
 from tests.conftest import data_path
 from tests.factories import CampaignFactory, OfficialFactory
-from tests.support.processes import CeleryWorker, wait_until
+from tests.support.fixtures import server_fixture
+from tests.support.forms import action_post
+from tests.support.processes import CeleryWorker, wait_until, worker_env
 from tests.support.receivers import HttpReceiver
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -31,18 +30,8 @@ WAIT = 30.0  # seconds, the most any one wait here may take
 OWN_WORDS = 'Please protect civilians & aid workers: "now", not <later>. Merci, café 🕊️'
 
 
-@pytest.fixture
-def cwc_receiver():
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def webhook_receiver():
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
+cwc_receiver = server_fixture(HttpReceiver)
+webhook_receiver = server_fixture(HttpReceiver)
 
 
 @pytest.fixture
@@ -59,20 +48,15 @@ def channel_settings(settings, cwc_receiver):
 
 @pytest.fixture
 def multichannel_worker(django_db_setup, smtp_sink, broker_queue, cwc_receiver, webhook_receiver):
-    db = connection.settings_dict
     worker = CeleryWorker(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "EMAIL_URL": smtp_sink.url,
-            "DELIVERY_SANDBOX": "false",
-            "CWC_API_URL": cwc_receiver.url,
-            "CWC_API_KEY": CWC_KEY,
-            "CWC_DELIVERY_AGENT_EMAIL": AGENT_EMAIL,
-            "WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        }
+        worker_env(
+            EMAIL_URL=smtp_sink.url,
+            CWC_API_URL=cwc_receiver.url,
+            CWC_API_KEY=CWC_KEY,
+            CWC_DELIVERY_AGENT_EMAIL=AGENT_EMAIL,
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+            WEBHOOK_ALLOW_PRIVATE_NETWORKS="true",
+        )
     )
     worker.start(timeout=WAIT)
     yield worker
@@ -85,21 +69,7 @@ def cwc_schema():
 
 
 def _submit(client, campaign, officials, *, email_address, message):
-    data = {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": email_address,
-        "street": "100 N Brand Blvd",
-        "city": "Glendale",
-        "state": "CA",
-        "zip_code": "91203",
-        "officials": [str(o.pk) for o in officials],
-        "subject": "Protect civilians now",
-        "message": message,
-        "consent": "on",
-        "token": new_form_token(),
-        "step": "send",
-    }
+    data = action_post(officials, email=email_address, message=message)
     response = client.post(reverse("alerts:campaign_detail", args=[campaign.slug]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     return Action.objects.get(email=email_address)

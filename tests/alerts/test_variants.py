@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from alerts.delivery import Outcome, delivery_send
-from alerts.forms import new_form_token
 from alerts.models import Action, Campaign
 from legislators.models import Official
 from tests.factories import (
@@ -16,6 +15,7 @@ from tests.factories import (
     OfficialFactory,
     PolicyAskFactory,
 )
+from tests.support.forms import CONSTITUENT, action_post
 
 pytestmark = pytest.mark.django_db
 
@@ -79,10 +79,9 @@ def campaign(real_data, secretary, va_senators):
 
 
 def _address():
+    """The constituent, living in Virginia (where the senators come from the real data)."""
     return {
-        "first_name": "Ani",
-        "last_name": "Petrosyan",
-        "email": "ani@example.org",
+        **CONSTITUENT,
         "street": "1 Main St",
         "city": "Arlington",
         "state": "VA",
@@ -113,16 +112,7 @@ def test_each_official_receives_the_statement_for_its_variant(
 
     response = client.post(
         _url(campaign),
-        {
-            **_address(),
-            "officials": [str(o.pk) for o in offered],
-            "chosen": "1",
-            "subject": "Act now",
-            "message": OWN_WORDS,
-            "consent": "on",
-            "token": new_form_token(),
-            "step": "send",
-        },
+        action_post(offered, **_address(), chosen="1", subject="Act now", message=OWN_WORDS),
     )
     assert response.status_code == 302
     action = Action.objects.get()

@@ -13,14 +13,14 @@ import time
 from collections import Counter
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from alerts.models import Attempt, Delivery
 from alerts.services import action_submit
 from config.celery_app import app as celery_app
 from tests.factories import CampaignFactory
-from tests.support.processes import CeleryWorker, wait_until
+from tests.support.fixtures import server_fixture
+from tests.support.forms import CONSTITUENT, MESSAGE, SUBJECT
+from tests.support.processes import CeleryWorker, wait_until, worker_env
 from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpSink
 
@@ -37,7 +37,6 @@ CHAOS_TIMINGS = {
     "DELIVERY_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
     "CELERY_VISIBILITY_TIMEOUT": "30",
     "EMAIL_TIMEOUT": "2",
-    "DELIVERY_SANDBOX": "false",
 }
 
 
@@ -53,12 +52,10 @@ def _use_broker(url: str) -> None:
     celery_app.conf.broker_url = url
 
 
-@pytest.fixture
-def chaos_redis():
-    """A `redis-server` of this test's own; `.stop()` and `.start()` it at will (same port)."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
+chaos_redis = server_fixture(
+    RedisServer,
+    "A `redis-server` of this test's own; `.stop()` and `.start()` it at will (same port).",
+)
 
 
 @pytest.fixture
@@ -75,19 +72,17 @@ def start_worker(transactional_db, chaos_broker):
     """`start_worker(email_url=..., concurrency=...)`: a real `celery worker --beat` (the
     periodic sweep embedded) on the test database and the throwaway Redis, with CHAOS_TIMINGS.
     Every worker started is killed when the test ends, before the database is emptied."""
-    db = connection.settings_dict
     started: list[CeleryWorker] = []
 
     def start(*, email_url: str, concurrency: int = 2, **extra_env) -> CeleryWorker:
-        env = {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "REDIS_URL": chaos_broker.url,
-            "EMAIL_URL": email_url,
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            **CHAOS_TIMINGS,
-            **{name: str(value) for name, value in extra_env.items()},
-        }
+        env = worker_env(
+            **{
+                "REDIS_URL": chaos_broker.url,
+                "EMAIL_URL": email_url,
+                **CHAOS_TIMINGS,
+                **{name: str(value) for name, value in extra_env.items()},
+            }
+        )
         worker = CeleryWorker(env, concurrency=concurrency, beat=True)
         started.append(worker)
         return worker.start()
@@ -157,11 +152,7 @@ class SilentServer:
                 conn.close()
 
 
-@pytest.fixture
-def silent_server():
-    server = SilentServer().start()
-    yield server
-    server.stop()
+silent_server = server_fixture(SilentServer)
 
 
 @pytest.fixture
@@ -170,18 +161,8 @@ def chaos_campaign(email_officials):
 
 
 def constituent(n: int, *, tag: str = "chaos") -> dict:
-    return {
-        "first_name": "Ani",
-        "last_name": f"Petrosyan{n}",
-        "email": f"{tag}{n}@example.org",
-        "street": "100 N Brand Blvd",
-        "city": "Glendale",
-        "state": "CA",
-        "zip_code": "91203",
-    }
-
-
-MESSAGE_TEXT = "Please act at the Security Council."
+    """CONSTITUENT, numbered: a name and an email address of their own."""
+    return {**CONSTITUENT, "last_name": f"Petrosyan{n}", "email": f"{tag}{n}@example.org"}
 
 
 def submit_actions(campaign, officials, count: int, *, tag: str = "chaos") -> list:
@@ -192,8 +173,8 @@ def submit_actions(campaign, officials, count: int, *, tag: str = "chaos") -> li
         submitted = action_submit(
             campaign=campaign,
             constituent=constituent(n, tag=tag),
-            subject="Protect civilians now",
-            message=MESSAGE_TEXT,
+            subject=SUBJECT,
+            message=MESSAGE,
             officials=officials,
             consent_text="I agree.",
         )

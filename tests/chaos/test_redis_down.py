@@ -7,8 +7,8 @@ import time
 import pytest
 from django.urls import reverse
 
-from alerts.forms import new_form_token
 from alerts.models import Action, Delivery
+from tests.support.forms import action_post
 
 from .conftest import constituent, elapsed, status_counts, wait_all
 
@@ -19,15 +19,7 @@ REQUEST_LIMIT = 5.0  # seconds; the broker connect timeout is 2 s and publishing
 
 
 def _post(client, campaign, officials, n):
-    data = {
-        **constituent(n, tag="outage"),
-        "officials": [str(o.pk) for o in officials],
-        "subject": "Protect civilians now",
-        "message": "Please act at the Security Council.",
-        "consent": "on",
-        "token": new_form_token(),
-        "step": "send",
-    }
+    data = action_post(officials, **constituent(n, tag="outage"))
     started = time.monotonic()
     response = client.post(reverse("alerts:campaign_detail", args=[campaign.slug]), data)
     return response, time.monotonic() - started

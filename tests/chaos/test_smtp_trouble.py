@@ -7,12 +7,12 @@ import time
 import pytest
 
 from alerts.models import Attempt, Delivery
+from tests.support.forms import MESSAGE
 from tests.support.processes import wait_until
 from tests.support.smtp import SmtpSink
 
 from .conftest import (
     MAX_ATTEMPTS,
-    MESSAGE_TEXT,
     attempts_by_delivery,
     elapsed,
     submit_actions,
@@ -122,7 +122,7 @@ def test_a_recipient_refused_with_550_fails_once_and_the_constituent_is_told(
         subject = notice.message["Subject"]
         assert unknown.name in subject and unknown.title in subject, subject
         assert notice.message["Auto-Submitted"] == "auto-generated"
-        assert MESSAGE_TEXT in notice.message.get_content()
+        assert MESSAGE in notice.message.get_content()
     print(f"\n{len(actions)} failed at RCPT, {len(notices)} notices; took {elapsed(began)}")
 
 

@@ -29,6 +29,27 @@ def wait_until(predicate, *, timeout=30.0, interval=0.05, message="condition"):
     raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
 
 
+def worker_env(**overrides: str) -> dict[str, str]:
+    """The environment of a worker on this process's database and Celery queue, with the test
+    settings and real delivery (not the sandbox). `overrides` (strings, as the environment
+    holds) add to it or replace: `worker_env(EMAIL_URL=sink.url, DELIVERY_SANDBOX="true")`."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "DELIVERY_SANDBOX": "false",
+        **overrides,
+    }
+    not_strings = sorted(name for name, value in env.items() if not isinstance(value, str))
+    if not_strings:
+        raise TypeError(f"environment values must be strings: {', '.join(not_strings)}")
+    return env
+
+
 class CeleryWorker:
     """`celery -A config worker` as a child process, with the environment the test gives it."""
 
