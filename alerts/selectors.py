@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Count, Min, Prefetch
+from django.utils import timezone
 
 from legislators import states
 from legislators.models import Chamber, Legislator, Term
 
-from .models import Campaign, Cosignature, Letter
+from .models import Campaign, Cosignature, Delivery, Letter
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,6 @@ def campaign_letters(campaign: Campaign) -> list[tuple[Letter, list]]:
 
 def delivery_stats(*, now=None) -> dict:
     """Counts by status and channel, and the age of the oldest queued delivery (seconds)."""
-    from django.db.models import Count, Min
-    from django.utils import timezone
-
-    from .models import Delivery
-
     now = now or timezone.now()
     by_status = dict.fromkeys(Delivery.Status.values, 0)
     for row in Delivery.objects.values("status").annotate(n=Count("pk")).order_by():
