@@ -24,10 +24,11 @@ run: install
 	@echo "Admin: create a user with '$(BIN)/python manage.py createsuperuser', then open http://127.0.0.1:8000/admin/"
 	@echo "Mail (sandbox mode) is written to var/mail/."
 	@echo
-	@trap 'kill $$worker $$web 2>/dev/null; wait' INT TERM; \
+	@# The web server runs in the foreground so that Ctrl-C reaches it (a background job of a
+	@# non-interactive shell ignores SIGINT); the worker is stopped when the recipe exits.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/celery -A config worker --beat --loglevel=info --concurrency=2 & worker=$$!; \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
-	wait
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: lint, Django checks, then the whole suite against PostgreSQL and Redis on loopback
 test: install lint check pytest
@@ -38,7 +39,7 @@ lint: install
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: install
 	$(BIN)/pytest
