@@ -1,6 +1,6 @@
 """How close does the delivery pipeline come to raw SMTP?
 
-    .venv/bin/python -m bench.delivery [--messages 10000] [--workers 2]
+    .venv/bin/python -m bench.delivery [--messages 10000] [--workers 2] [--pool prefork|solo]
 
 In one run: (1) the ceiling — the same messages sent by a plain smtplib loop over one
 connection to a loopback aiosmtpd sink; (2) the pipeline — the messages as queued deliveries,
@@ -21,6 +21,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pool",
+        choices=["prefork", "solo"],
+        default="prefork",
+        help="prefork: one worker with N pool processes; solo: N single-process workers.",
+    )
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
     os.environ["CELERY_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
@@ -123,13 +129,17 @@ def main():
     # --- the pipeline: real worker, Redis, PostgreSQL, SMTP -----------------------------------
     sink = SmtpSink().start()
     log_level = os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING")
-    worker = CeleryWorker(
-        worker_env(EMAIL_URL=sink.url, LOG_LEVEL=log_level),
-        concurrency=args.workers,
-        loglevel=log_level,
-    )
+    env = worker_env(EMAIL_URL=sink.url, LOG_LEVEL=log_level)
+    if args.pool == "solo":
+        workers = [
+            CeleryWorker(env, concurrency=1, pool="solo", loglevel=log_level)
+            for _ in range(args.workers)
+        ]
+    else:
+        workers = [CeleryWorker(env, concurrency=args.workers, loglevel=log_level)]
     deliveries_enqueue(delivery_ids=[str(d.id) for d in deliveries])
-    worker.start()
+    for worker in workers:
+        worker.start()
     start = time.perf_counter()
     try:
         sink.wait_for(count, timeout=args.timeout)
@@ -141,7 +151,8 @@ def main():
             time.sleep(0.2)
         sent = Delivery.objects.filter(status="sent").count()
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
         sink.stop()
 
     ceiling_rate = count / ceiling_seconds
@@ -151,7 +162,8 @@ def main():
         f"  ceiling  (smtplib, one connection): {ceiling_rate:8.0f} msg/s  ({ceiling_seconds:.1f}s)"
     )
     print(
-        f"  pipeline (worker x{args.workers}, Redis, PostgreSQL): {pipeline_rate:8.0f} msg/s  "
+        f"  pipeline ({args.workers} {args.pool} processes, Redis, PostgreSQL): "
+        f"{pipeline_rate:8.0f} msg/s  "
         f"({pipeline_seconds:.1f} s, {sent}/{count} marked sent)"
     )
     print(f"  ratio pipeline / ceiling: {pipeline_rate / ceiling_rate:.2f}")
