@@ -7,11 +7,13 @@ from html.parser import HTMLParser
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from alerts import abuse
 from alerts.forms import consent_text, new_form_token
+from alerts.middleware import frame_ancestors_header
 from alerts.models import Action, Delivery
 from tests.factories import ActionFactory, CampaignFactory
 from tests.support.forms import CONSTITUENT, action_post
@@ -280,3 +282,15 @@ def test_unconfirmed_actions_do_not_count_toward_the_goal(client, email_official
     sent = client.post(_detail(campaign), action_post(email_officials))
     body = client.get(sent["Location"]).content.decode()
     assert '<progress class="goal-bar" max="10" value="1"' in body
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://a..b.example", "https://-partner.example", "http://x:99999"]
+)
+def test_an_origin_the_header_would_drop_is_refused_when_the_campaign_is_saved(origin):
+    campaign = CampaignFactory(allowed_origins="https://partner.example")
+    campaign.allowed_origins = f"https://partner.example\n{origin}"
+    with pytest.raises(ValidationError) as error:
+        campaign.full_clean()
+    assert "allowed_origins" in error.value.message_dict
+    assert origin not in frame_ancestors_header(campaign.allowed_origins.split())
