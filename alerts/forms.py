@@ -17,12 +17,12 @@ from legislators import states
 from legislators.lookup import AddressError
 
 from .messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from .models import PREFIXES, Campaign
+from .models import PREFIXES, Action, Campaign
 from .targeting import Recipients, recipients_for
 from .validators import validate_multi_line, validate_single_line, validate_zip_code
 
 STEPS = ("address", "officials", "message")
-CONTACT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
+CONTACT_FIELDS = Action.CONTACT_FIELDS
 STEP_FIELDS = {
     "address": ("prefix", *CONTACT_FIELDS),
     "officials": ("officials", "representative"),
@@ -211,10 +211,6 @@ class ActionForm(forms.Form):
         if not chosen:
             self.add_error("officials", _("Choose at least one official to write to."))
         cleaned["chosen_officials"] = chosen
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("homepage")) if self.is_bound else False
 
     def first_step_with_errors(self) -> str | None:
         for step in STEPS:

@@ -226,6 +226,9 @@ class ActionQuerySet(models.QuerySet):
 class Action(models.Model):
     """One constituent's submission: who they are and what they wrote."""
 
+    # Who the constituent is and where they live: what the form asks and the message signs.
+    CONTACT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="actions")
 

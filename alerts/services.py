@@ -19,7 +19,6 @@ from .models import Action, Campaign, Delivery
 
 logger = logging.getLogger(__name__)
 
-CONSTITUENT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
 
@@ -58,7 +57,7 @@ def action_submit(
     """
     if form_token and (done := Action.objects.filter(form_token=form_token).first()):
         return Submitted(done, created=False)
-    sender = {field: constituent[field] for field in CONSTITUENT_FIELDS}
+    sender = {field: constituent[field] for field in Action.CONTACT_FIELDS}
     prefix = constituent.get("prefix", "")
     try:
         with transaction.atomic():

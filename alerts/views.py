@@ -47,10 +47,17 @@ def campaign_embed(request, slug):
     campaign = _live_campaign(slug)
     if request.method == "POST" and not form_token_is_valid(request.POST.get("token", "")):
         return HttpResponseForbidden(_("This form has expired. Reload the page to start again."))
-    response = _journey(request, campaign, embed=True)
-    origins = campaign.allowed_origins.split()
-    response["Content-Security-Policy"] = frame_ancestors_header(origins)
+    return _framed_for_partners(_journey(request, campaign, embed=True), campaign)
+
+
+def _framed_for_partners(response, campaign):
+    """Only the campaign's partner sites (and we) may frame an embedded page."""
+    response["Content-Security-Policy"] = frame_ancestors_header(campaign.allowed_origins.split())
     return response
+
+
+def _layout(embed: bool) -> dict:
+    return {"embed": embed, "base_template": "base_embed.html" if embed else "base.html"}
 
 
 def _journey(request, campaign, *, embed):
@@ -122,8 +129,7 @@ def _page(request, campaign, page, form, embed):
     context = {
         "campaign": campaign,
         "form": form,
-        "embed": embed,
-        "base_template": "base_embed.html" if embed else "base.html",
+        **_layout(embed),
         "step_number": {"address": 1, "officials": 2, "message": 3}[page],
     }
     if page == "address":
@@ -189,8 +195,7 @@ def _submit(request, campaign, form, embed):
 
 def _decoy_thanks(request, campaign, embed):
     """What a bot that filled the hidden field sees: a thank-you page. Nothing was stored."""
-    context = _thanks_context(request, campaign, action=None)
-    context.update(embed=embed, base_template="base_embed.html" if embed else "base.html")
+    context = {**_thanks_context(request, campaign, action=None), **_layout(embed)}
     return render(request, "alerts/thanks.html", context)
 
 
@@ -208,17 +213,14 @@ def _thanks_context(request, campaign, *, action):
     }
 
 
-def _thanks(request, slug, action_id, *, embed):
-    campaign = _live_campaign(slug)
+def _thanks(request, campaign, action_id, *, embed):
     action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
+    deliveries = list(action.deliveries.select_related("official").order_by("official__kind"))
     context = _thanks_context(request, campaign, action=action)
     context.update(
-        embed=embed,
-        base_template="base_embed.html" if embed else "base.html",
-        deliveries=action.deliveries.select_related("official")
-        .exclude(status=Delivery.Status.MANUAL)
-        .order_by("official__kind"),
-        manual=action.deliveries.select_related("official").filter(status=Delivery.Status.MANUAL),
+        _layout(embed),
+        deliveries=[d for d in deliveries if d.status != Delivery.Status.MANUAL],
+        manual=[d for d in deliveries if d.status == Delivery.Status.MANUAL],
         skipped=action.skipped_officials.all(),
         awaiting_confirmation=campaign.double_opt_in and action.confirmed_at is None,
     )
@@ -226,16 +228,13 @@ def _thanks(request, slug, action_id, *, embed):
 
 
 def thanks(request, slug, action_id):
-    return _thanks(request, slug, action_id, embed=False)
+    return _thanks(request, _live_campaign(slug), action_id, embed=False)
 
 
 @xframe_options_exempt
 def embed_thanks(request, slug, action_id):
-    response = _thanks(request, slug, action_id, embed=True)
     campaign = _live_campaign(slug)
-    origins = campaign.allowed_origins.split()
-    response["Content-Security-Policy"] = frame_ancestors_header(origins)
-    return response
+    return _framed_for_partners(_thanks(request, campaign, action_id, embed=True), campaign)
 
 
 @require_GET
