@@ -273,15 +273,11 @@ def _import_terms(parsed, legislators, summary, *, add_only):
 
 
 def _official_values(legislator: Legislator) -> dict:
-    if legislator.chamber == Chamber.HOUSE:
-        channel = {"channel": Official.Channel.CWC, "cwc_office": legislator.cwc_office_code}
-    else:
-        channel = {
-            "channel": Official.Channel.CONTACT_FORM,
-            "cwc_office": legislator.cwc_office_code,
-        }
+    house = legislator.chamber == Chamber.HOUSE
     return {
         "kind": Official.Kind.LEGISLATOR,
+        "channel": Official.Channel.CWC if house else Official.Channel.CONTACT_FORM,
+        "cwc_office": legislator.cwc_office_code,
         "title": legislator.title,
         "name": legislator.display_name,
         "last_name": legislator.last_name,
@@ -291,7 +287,6 @@ def _official_values(legislator: Legislator) -> dict:
         "is_active": legislator.in_office,
         "email": "",
         "webhook_url": "",
-        **channel,
     }
 
 
