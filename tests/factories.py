@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from alerts.models import Action, Campaign, Cosignature, Delivery, Letter, PolicyAsk
-from legislators.models import Chamber, Legislator, Official
+from legislators.models import Chamber, Legislator, Official, Term
 
 
 class LegislatorFactory(factory.django.DjangoModelFactory):
@@ -19,6 +19,39 @@ class LegislatorFactory(factory.django.DjangoModelFactory):
     state = "VA"
     chamber = Chamber.HOUSE
     district = factory.Sequence(lambda n: n % 11 + 1)
+
+
+def seated_legislator(
+    first,
+    last,
+    *,
+    on,
+    party="D",
+    state="CA",
+    district=1,
+    chamber=Chamber.HOUSE,
+    start=None,
+    end=None,
+    **fields,
+):
+    """A legislator holding a seat on day `on`, with the Term that says so; `fields` go to the
+    Legislator (their present seat is the same as on that day)."""
+    senate = chamber == Chamber.SENATE
+    seat = {
+        "party": party,
+        "state": state,
+        "chamber": chamber,
+        "district": None if senate else district,
+        "senate_class": 1 if senate else None,
+    }
+    legislator = LegislatorFactory(first_name=first, last_name=last, **seat, **fields)
+    Term.objects.create(
+        legislator=legislator,
+        start=start or on - dt.timedelta(days=260),
+        end=end or on + dt.timedelta(days=470),
+        **seat,
+    )
+    return legislator
 
 
 class OfficialFactory(factory.django.DjangoModelFactory):

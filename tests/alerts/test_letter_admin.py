@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from alerts.models import Cosignature
-from legislators.models import Chamber, Term
-from tests.factories import CosignatureFactory, LegislatorFactory, LetterFactory
+from legislators.models import Chamber
+from tests.factories import CosignatureFactory, LetterFactory, seated_legislator
 
 pytestmark = pytest.mark.django_db
 
@@ -21,29 +21,8 @@ PASTED = (
 )
 
 
-def seat(first, last, *, party="D", state="CA", district=1, chamber=Chamber.HOUSE, **kwargs):
-    senate = chamber == Chamber.SENATE
-    legislator = LegislatorFactory(
-        first_name=first,
-        last_name=last,
-        party=party,
-        state=state,
-        chamber=chamber,
-        district=None if senate else district,
-        senate_class=1 if senate else None,
-        **kwargs,
-    )
-    Term.objects.create(
-        legislator=legislator,
-        chamber=chamber,
-        state=state,
-        district=None if senate else district,
-        senate_class=1 if senate else None,
-        party=party,
-        start=DAY - dt.timedelta(days=260),
-        end=DAY + dt.timedelta(days=470),
-    )
-    return legislator
+def seat(first, last, **kwargs):
+    return seated_legislator(first, last, on=DAY, **kwargs)
 
 
 @pytest.fixture

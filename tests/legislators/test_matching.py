@@ -6,7 +6,7 @@ from alerts.demo import demo_load
 from alerts.models import Campaign, Cosignature, Letter
 from legislators.matching import match_cosigners, parse_cosigner_text
 from legislators.models import Chamber, Legislator, Term
-from tests.factories import LegislatorFactory
+from tests.factories import seated_legislator
 
 pytestmark = pytest.mark.django_db
 
@@ -15,50 +15,12 @@ pytestmark = pytest.mark.django_db
 DAY = dt.date(1959, 9, 20)
 
 
-def seat(
-    first,
-    last,
-    *,
-    party="D",
-    state="CA",
-    district=1,
-    chamber=Chamber.HOUSE,
-    middle="",
-    suffix="",
-    nickname="",
-    official="",
-    bioguide=None,
-    start=DAY - dt.timedelta(days=260),
-    end=DAY + dt.timedelta(days=470),
-):
+def seat(first, last, *, middle="", suffix="", nickname="", official="", bioguide=None, **kwargs):
     """A legislator holding a seat on DAY (their present seat is the same unless changed)."""
-    senate = chamber == Chamber.SENATE
-    kwargs = {"bioguide_id": bioguide} if bioguide else {}
-    legislator = LegislatorFactory(
-        **kwargs,
-        first_name=first,
-        middle_name=middle,
-        last_name=last,
-        suffix=suffix,
-        nickname=nickname,
-        official_full_name=official,
-        party=party,
-        state=state,
-        chamber=chamber,
-        district=None if senate else district,
-        senate_class=1 if senate else None,
-    )
-    Term.objects.create(
-        legislator=legislator,
-        chamber=chamber,
-        state=state,
-        district=None if senate else district,
-        senate_class=1 if senate else None,
-        party=party,
-        start=start,
-        end=end,
-    )
-    return legislator
+    names = {"middle_name": middle, "suffix": suffix, "nickname": nickname}
+    if bioguide:
+        names["bioguide_id"] = bioguide
+    return seated_legislator(first, last, on=DAY, official_full_name=official, **names, **kwargs)
 
 
 def one(text, **kwargs):
