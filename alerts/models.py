@@ -292,7 +292,10 @@ class Delivery(models.Model):
 
     # A UUID, so the Message-ID (and later the CWC DeliveryId) can be derived from it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="deliveries")
+    # Found by action through the (action, official) unique constraint's index.
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     official = models.ForeignKey(Official, on_delete=models.PROTECT, related_name="deliveries")
 
     class Variant(models.TextChoices):
@@ -338,9 +341,21 @@ class Delivery(models.Model):
                 | (~Q(status="sent") & Q(sent_at__isnull=True)),
             ),
         ]
+        # Most deliveries end `sent` and stay so. These indexes hold only the few rows the
+        # sweep looks for, so they stay small as the table grows, and marking a delivery sent
+        # (thousands a second in a blast) adds to none of them.
         indexes = [
-            models.Index(fields=["status", "queued_at"]),
-            models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(
+                fields=["queued_at"], condition=Q(status="queued"), name="delivery_queued"
+            ),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="sending"), name="delivery_sending"
+            ),
+            models.Index(
+                fields=["failed_at"],
+                condition=Q(status="failed", constituent_notified_at__isnull=True),
+                name="delivery_failed_unnotified",
+            ),
         ]
 
     def __str__(self):
@@ -380,7 +395,10 @@ class Attempt(models.Model):
         RETRY = "retry", "Will retry"
         FAILED = "failed", "Failed"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    # Found by delivery through the (delivery, number) unique constraint's index.
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", db_index=False
+    )
     number = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=12)
     started_at = models.DateTimeField()
