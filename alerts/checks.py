@@ -25,3 +25,27 @@ def cwc_operator_configured(app_configs, **kwargs):
         for name, value in values.items()
         if value in PLACEHOLDERS
     ]
+
+
+@register()
+def delivery_batches_fit_the_task_time_limit(app_configs, **kwargs):
+    """A batch starts no send after DELIVERY_BATCH_SECONDS; the send it started last may then
+    take its channel's full timeouts. All of that must end before the task's soft time limit,
+    or a slow receiver would have the task killed mid-batch."""
+    slowest_send = max(
+        2 * settings.EMAIL_TIMEOUT,  # connecting, then the message
+        settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT,
+    )
+    longest_batch = settings.DELIVERY_BATCH_SECONDS + slowest_send
+    if longest_batch < settings.CELERY_TASK_SOFT_TIME_LIMIT:
+        return []
+    return [
+        Error(
+            f"A delivery batch may run {longest_batch:.0f}s (DELIVERY_BATCH_SECONDS plus the "
+            f"slowest send), past CELERY_TASK_SOFT_TIME_LIMIT "
+            f"({settings.CELERY_TASK_SOFT_TIME_LIMIT}s).",
+            hint="Lower DELIVERY_BATCH_SECONDS or the channel timeouts, or raise "
+            "CELERY_TASK_TIME_LIMIT.",
+            id="alerts.E002",
+        )
+    ]

@@ -12,16 +12,18 @@ state it expects (the affected-row count says whether it won):
 import datetime as dt
 import logging
 import random
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from .channels import DeliveryError, TransientError, email, sender_for
-from .models import Action, Attempt, Delivery
+from .ledger import Sent, ledger
+from .models import Action, Attempt, Campaign, Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,8 @@ class Outcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
-    SKIPPED = "skipped"
+    SKIPPED = "skipped"  # not queued and due: sent already, taken by another worker, or parked
+    DEFERRED = "deferred"  # not started: its batch ran out of time
 
 
 @dataclass(frozen=True)
@@ -67,52 +70,63 @@ def _sender(delivery):
 
 
 def delivery_send(*, delivery_id) -> Result:
+    """Claim, send and record one delivery (SKIPPED when it is not queued and due)."""
+    return deliveries_send(delivery_ids=[delivery_id])[str(delivery_id)]
+
+
+def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dict[str, Result]:
+    """Claim, send and record each of these deliveries in turn, each on its own: one failing
+    or being taken by another worker does not affect the rest. Once `budget_seconds` have
+    passed, those not yet started (all but the first, at least) are left queued and come back
+    DEFERRED, for the caller to hand back to the broker."""
+    started = time.monotonic()
+    results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
+    book = ledger()
+    unrecorded = None  # the last delivery sent, recorded together with the next claim
+    for index, delivery in enumerate(_due(results)):
+        out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+        if index and out_of_time:  # the first is always started: every task makes progress
+            results[str(delivery.pk)] = Result(Outcome.DEFERRED)
+            continue
+        attempt_id = book.claim(delivery, after_sent=unrecorded)
+        unrecorded = None
+        if attempt_id is None:
+            continue
+        # Deliberately outside any transaction: a rollback after a send would mean sending again.
+        try:
+            _sender(delivery)(delivery)
+        except DeliveryError as exc:
+            results[str(delivery.pk)] = _after_error(delivery, attempt_id, exc)
+        else:
+            unrecorded = Sent(delivery, attempt_id)
+            results[str(delivery.pk)] = Result(Outcome.SENT)
+    if unrecorded:
+        book.record_sent(unrecorded)
+    for delivery_id, result in results.items():
+        if result.outcome == Outcome.SENT:
+            logger.info("delivery %s sent", delivery_id)
+        elif result.outcome == Outcome.SKIPPED:
+            logger.info("delivery %s not due or not queued; nothing to do", delivery_id)
+    return results
+
+
+def _due(delivery_ids) -> list[Delivery]:
+    """The rows needed to send these deliveries, in one query for the deliveries, their actions
+    and officials and one for their campaigns (most batches share one)."""
     now = timezone.now()
-    lease = dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, status=Status.QUEUED)
+    due = list(
+        Delivery.objects.select_related("action", "official")
+        .filter(pk__in=list(delivery_ids), status=Status.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(
-            status=Status.SENDING,
-            attempts=F("attempts") + 1,
-            sending_started_at=now,
-            lease_expires_at=now + lease,
-            updated_at=now,
-        )
+        .order_by("queued_at")
     )
-    if not claimed:
-        logger.info("delivery %s not due or not queued; nothing to do", delivery_id)
-        return Result(Outcome.SKIPPED)
-
-    delivery = Delivery.objects.select_related("action__campaign", "official").get(pk=delivery_id)
-    attempt = Attempt.objects.create(
-        delivery=delivery, number=delivery.attempts, channel=delivery.channel, started_at=now
-    )
-    # Deliberately outside any transaction: a rollback after a send would mean sending again.
-    try:
-        _sender(delivery)(delivery)
-    except DeliveryError as exc:
-        return _after_error(delivery, attempt, exc)
-
-    finished = timezone.now()
-    with transaction.atomic():  # the delivery and its attempt tell the same story
-        _transition(
-            delivery_id,
-            from_status=Status.SENDING,
-            to_status=Status.SENT,
-            sent_at=finished,
-            lease_expires_at=None,
-            next_attempt_at=None,
-            last_error="",
-        )
-        Attempt.objects.filter(pk=attempt.pk).update(
-            finished_at=finished, outcome=Attempt.Outcome.SENT
-        )
-    logger.info("delivery %s sent (attempt %s)", delivery_id, delivery.attempts)
-    return Result(Outcome.SENT)
+    campaigns = Campaign.objects.in_bulk({delivery.action.campaign_id for delivery in due})
+    for delivery in due:
+        delivery.action.campaign = campaigns[delivery.action.campaign_id]
+    return due
 
 
-def _after_error(delivery, attempt, exc) -> Result:
+def _after_error(delivery, attempt_id, exc) -> Result:
     now = timezone.now()
     reason = str(exc)[:2000] or type(exc).__name__
     out_of_attempts = delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
@@ -127,7 +141,7 @@ def _after_error(delivery, attempt, exc) -> Result:
                 lease_expires_at=None,
                 last_error=reason,
             )
-            Attempt.objects.filter(pk=attempt.pk).update(
+            Attempt.objects.filter(pk=attempt_id).update(
                 finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason
             )
         logger.warning(
@@ -142,7 +156,7 @@ def _after_error(delivery, attempt, exc) -> Result:
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
     with transaction.atomic():
         _fail(delivery.pk, from_status=Status.SENDING, reason=reason)
-        Attempt.objects.filter(pk=attempt.pk).update(
+        Attempt.objects.filter(pk=attempt_id).update(
             finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
         )
     logger.warning("delivery %s failed: %s", delivery.pk, type(exc).__name__)
@@ -175,20 +189,24 @@ def _failure_notice_enqueue(delivery_id):
 
 
 def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
-    """Hand delivery ids (and nothing else) to the broker; record when. Returns how many."""
+    """Hand delivery ids (and nothing else) to the broker, DELIVERY_BATCH_SIZE to a task, and
+    record when. Returns how many were handed over."""
     from kombu.exceptions import OperationalError
 
     from .tasks import deliver
 
+    delivery_ids = [str(delivery_id) for delivery_id in delivery_ids]
+    size = settings.DELIVERY_BATCH_SIZE
     handed = []
-    for delivery_id in delivery_ids:
+    for start in range(0, len(delivery_ids), size):
+        batch = delivery_ids[start : start + size]
         try:
-            deliver.apply_async((str(delivery_id),), countdown=countdown)
+            deliver.apply_async((batch,), countdown=countdown)
         except OperationalError:
             # The rows are committed as `queued`; the sweep hands them over later.
-            logger.warning("broker unavailable; delivery %s left for the sweep", delivery_id)
+            logger.warning("broker unavailable; %s deliveries left for the sweep", len(batch))
             break
-        handed.append(delivery_id)
+        handed += batch
     if handed:
         Delivery.objects.filter(pk__in=handed).update(enqueued_at=timezone.now())
     return len(handed)

@@ -5,7 +5,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from .delivery import Outcome, deliveries_enqueue, deliveries_sweep, delivery_send
+from .delivery import Outcome, deliveries_enqueue, deliveries_send, deliveries_sweep
 from .notifications import confirmation_send, failure_notice_send, reminders_send
 
 MAIL_RETRY = {
@@ -18,16 +18,22 @@ MAIL_RETRY = {
 
 
 @shared_task(name="alerts.deliver")
-def deliver(delivery_id: str) -> str:
-    result = delivery_send(delivery_id=delivery_id)
-    # A short wait rides on the broker; a long one stays parked in the database for the sweep
-    # (a countdown longer than Redis's visibility timeout would be handed out twice).
-    if (
-        result.outcome == Outcome.RETRY
-        and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
-    ):
-        deliveries_enqueue(delivery_ids=[delivery_id], countdown=result.retry_in)
-    return result.outcome
+def deliver(delivery_ids: list[str]) -> dict[str, str]:
+    results = deliveries_send(
+        delivery_ids=delivery_ids, budget_seconds=settings.DELIVERY_BATCH_SECONDS
+    )
+    deferred = [pk for pk, result in results.items() if result.outcome == Outcome.DEFERRED]
+    if deferred:
+        deliveries_enqueue(delivery_ids=deferred)
+    for delivery_id, result in results.items():
+        # A short wait rides on the broker; a long one stays parked in the database for the
+        # sweep (a countdown longer than Redis's visibility timeout would be handed out twice).
+        if (
+            result.outcome == Outcome.RETRY
+            and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
+        ):
+            deliveries_enqueue(delivery_ids=[delivery_id], countdown=result.retry_in)
+    return {delivery_id: result.outcome for delivery_id, result in results.items()}
 
 
 @shared_task(name="alerts.send_confirmation", **MAIL_RETRY)

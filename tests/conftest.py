@@ -5,12 +5,13 @@ import pytest
 import redis
 from django.conf import settings
 
+from alerts.channels import email
 from legislators import importers
 from legislators.models import Legislator, ZipDistrict
 from tests.support.fixtures import server_fixture
 from tests.support.forms import action_post
 from tests.support.processes import CeleryWorker, worker_env
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import SmtpSink, point_email_at
 
 from .factories import CampaignFactory, OfficialFactory
 
@@ -35,6 +36,22 @@ def broker_queue():
 smtp_sink = server_fixture(
     SmtpSink, "A real SMTP server on a free loopback port; what it receives is in `.messages()`."
 )
+
+
+@pytest.fixture
+def fresh_smtp_connection():
+    """The email channel keeps one SMTP connection per process: none before, none after, so
+    no test inherits a connection to a sink that is gone."""
+    email.close_connection()
+    yield
+    email.close_connection()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_sink, fresh_smtp_connection):
+    """Real delivery (not the sandbox), over SMTP to `smtp_sink`."""
+    point_email_at(settings, smtp_sink)
+    return settings
 
 
 @pytest.fixture

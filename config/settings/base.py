@@ -138,6 +138,12 @@ DELIVERY_MAX_COUNTDOWN_SECONDS = env.float("DELIVERY_MAX_COUNTDOWN_SECONDS", def
 # The sweep re-enqueues deliveries queued this long without being taken.
 DELIVERY_REQUEUE_AFTER_SECONDS = env.float("DELIVERY_REQUEUE_AFTER_SECONDS", default=300.0)
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=60.0)
+# A delivery task carries up to this many delivery ids (an action's, or a backlog's), read in
+# one query and sent in turn over the worker's connections: a broker message per delivery
+# would cost more than the delivery. After DELIVERY_BATCH_SECONDS a task starts no more sends
+# and hands the rest back to the broker, so a slow receiver cannot run it into its time limit.
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=25)
+DELIVERY_BATCH_SECONDS = env.float("DELIVERY_BATCH_SECONDS", default=30.0)
 
 # The House's Communicating With Congress API: without a key, House offices fall back to
 # their contact forms (delivered by the constituent, "manual").

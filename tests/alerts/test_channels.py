@@ -6,12 +6,10 @@ checked (and refused) before a connection, and the tests about them run with a g
 fails any connection this process tries to a non-loopback address.
 """
 
-import base64
 import datetime as dt
 import hmac
 import html
 import ipaddress
-import json
 import socket
 import time
 
@@ -28,10 +26,11 @@ from alerts.notifications import confirmation_send, failure_notice_send
 from legislators.models import Official
 from tests.conftest import data_path
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.support.broker import published_tasks
 from tests.support.fixtures import server_fixture
 from tests.support.forms import action_post
 from tests.support.receivers import HttpReceiver, Reply
-from tests.support.smtp import SmtpSink, _Handler
+from tests.support.smtp import SmtpSink, _Handler, point_email_at
 
 pytestmark = pytest.mark.django_db
 
@@ -61,31 +60,6 @@ class CountingSmtpSink(SmtpSink):
 
 
 counting_sink = server_fixture(CountingSmtpSink)
-
-
-@pytest.fixture
-def _fresh_smtp_connection():
-    """The email channel keeps one SMTP connection per process: none before, none after."""
-    email.close_connection()
-    yield
-    email.close_connection()
-
-
-def _point_email_at(settings, sink):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = sink.host
-    settings.EMAIL_PORT = sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.DELIVERY_SANDBOX = False
-
-
-@pytest.fixture
-def smtp_settings(settings, smtp_sink, _fresh_smtp_connection):
-    _point_email_at(settings, smtp_sink)
-    return settings
 
 
 @pytest.fixture
@@ -172,17 +146,6 @@ def _cwc_official(**fields):
     return OfficialFactory(
         **{"channel": "cwc", "cwc_office": "HVA08", "email": "", "title": "Representative"} | fields
     )
-
-
-def _queued_tasks(broker_queue):
-    """(task name, args) of each message on our Redis queue, oldest first."""
-    redis_client, queue = broker_queue
-    tasks = []
-    for raw in reversed(redis_client.lrange(queue, 0, -1)):
-        envelope = json.loads(raw)
-        args, _kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
-        tasks.append((envelope["headers"]["task"], args))
-    return tasks
 
 
 # --- route() and sender_for() --------------------------------------------------------------
@@ -278,7 +241,7 @@ def test_a_contact_form_official_becomes_a_manual_delivery_and_the_thanks_page_s
     assert delivery.channel == "contact_form"
     assert delivery.queued_at is None
     assert delivery.attempt_log.count() == 0
-    assert _queued_tasks(broker_queue) == []  # nothing for a worker to do
+    assert published_tasks(broker_queue) == []  # nothing for a worker to do
 
     page = client.get(response.url)
     assert page.status_code == 200
@@ -312,7 +275,7 @@ def test_the_confirmation_email_lists_the_contact_forms_to_use(
     manual = action.deliveries.get(official=form_only_official)
     assert manual.status == Delivery.Status.MANUAL
     assert action.deliveries.get(official=emailed).status == Delivery.Status.PENDING
-    assert _queued_tasks(broker_queue) == [("alerts.send_confirmation", [action.pk])]
+    assert published_tasks(broker_queue) == [("alerts.send_confirmation", [action.pk])]
 
     assert confirmation_send(action_id=action.pk) is True
     [message] = mailoutbox
@@ -328,9 +291,9 @@ def test_the_confirmation_email_lists_the_contact_forms_to_use(
 
 
 def test_one_smtp_session_carries_many_deliveries_until_closed(
-    settings, counting_sink, _fresh_smtp_connection
+    settings, counting_sink, fresh_smtp_connection
 ):
-    _point_email_at(settings, counting_sink)
+    point_email_at(settings, counting_sink)
     deliveries = DeliveryFactory.create_batch(5)
 
     for delivery in deliveries:
@@ -414,7 +377,7 @@ def test_a_5xx_smtp_reply_fails_once_and_the_constituent_is_told(
     assert smtp_sink.messages() == []
     # The failure notice was queued once the failure was committed.
     assert len(callbacks) == 1
-    assert _queued_tasks(broker_queue) == [("alerts.notify_failure", [str(delivery.id)])]
+    assert published_tasks(broker_queue) == [("alerts.notify_failure", [str(delivery.id)])]
 
     # What that task sends: to the constituent, naming the official, with the way round.
     smtp_sink.reply_for = lambda envelope: None
@@ -825,3 +788,16 @@ def test_manage_py_check_refuses_cwc_with_placeholder_operator_details(settings)
     settings.CWC_DELIVERY_AGENT_CONTACT = "Pat Operator"
     settings.CWC_DELIVERY_AGENT_PHONE = "202-555-0100"
     assert not [m for m in run_checks() if m.id == "alerts.E001"]
+
+
+def test_manage_py_check_refuses_batches_that_could_outrun_the_task_time_limit(settings):
+    from django.core.checks import run_checks
+
+    assert not [m for m in run_checks() if m.id == "alerts.E002"]  # the defaults fit
+    settings.DELIVERY_BATCH_SECONDS = (
+        settings.CELERY_TASK_SOFT_TIME_LIMIT - 2 * settings.EMAIL_TIMEOUT
+    )
+    [error] = [m for m in run_checks() if m.id == "alerts.E002"]
+    assert "DELIVERY_BATCH_SECONDS" in error.msg
+    settings.DELIVERY_BATCH_SECONDS -= 1
+    assert not [m for m in run_checks() if m.id == "alerts.E002"]

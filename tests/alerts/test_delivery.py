@@ -2,26 +2,11 @@
 
 import pytest
 
-from alerts.channels.email import close_connection
 from alerts.delivery import Outcome, delivery_send
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory, OfficialFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp_settings(settings, smtp_sink):
-    """Mail to the loopback sink. The channel keeps one connection per process: start and
-    end without one, so no test inherits a connection to a sink that is gone."""
-    close_connection()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_sink.host
-    settings.EMAIL_PORT = smtp_sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.DELIVERY_SANDBOX = False
-    yield settings
-    close_connection()
 
 
 def test_a_queued_delivery_is_sent_once_and_marked_sent(smtp_settings, smtp_sink):

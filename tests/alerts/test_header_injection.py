@@ -44,12 +44,8 @@ LINE_BREAKS = {
 
 
 @pytest.fixture
-def smtp_settings(settings, smtp_sink):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_sink.host
-    settings.EMAIL_PORT = smtp_sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.DELIVERY_SANDBOX = False
+def mail_sink(smtp_settings, smtp_sink):
+    """The SMTP sink, with delivery pointed at it."""
     return smtp_sink
 
 
@@ -146,11 +142,11 @@ def _submit_and_deliver(client, campaign, official, smtp_sink, **changes):
     return delivery, received
 
 
-def test_percent_encoded_line_breaks_are_plain_text(client, campaign, official, smtp_settings):
+def test_percent_encoded_line_breaks_are_plain_text(client, campaign, official, mail_sink):
     name = f"Ani%0d%0aBcc: {EVIL}"
     subject = f"Act now%0D%0ABcc: {EVIL}%0aX-Injected: 1"
     _, received = _submit_and_deliver(
-        client, campaign, official, smtp_settings, first_name=name, subject=subject
+        client, campaign, official, mail_sink, first_name=name, subject=subject
     )
     _assert_nothing_injected(received, official)
     assert received.message["Subject"] == subject
@@ -161,11 +157,11 @@ def test_percent_encoded_line_breaks_are_plain_text(client, campaign, official, 
 
 
 def test_quotes_commas_and_angle_brackets_in_a_name_add_no_address(
-    client, campaign, official, smtp_settings
+    client, campaign, official, mail_sink
 ):
     name = f'Ani "x" <{EVIL}>, {EVIL};'
     _, received = _submit_and_deliver(
-        client, campaign, official, smtp_settings, first_name=name, last_name=f"<{EVIL}>"
+        client, campaign, official, mail_sink, first_name=name, last_name=f"<{EVIL}>"
     )
     _assert_nothing_injected(received, official)
     assert email.utils.getaddresses(received.message.get_all("Reply-To")) == [
@@ -184,12 +180,12 @@ def test_quotes_commas_and_angle_brackets_in_a_name_add_no_address(
     ids=["crlf-dot-crlf", "lf-dot-lf", "crlf-dot-lf", "lf-dot-crlf"],
 )
 def test_line_breaks_in_the_own_words_stay_in_the_body(
-    client, campaign, official, smtp_settings, smuggled
+    client, campaign, official, mail_sink, smuggled
 ):
     """The own words may span lines; a lone dot on one must not end the message early and
     start a second SMTP transaction (SMTP smuggling)."""
-    _, received = _submit_and_deliver(client, campaign, official, smtp_settings, message=smuggled)
-    assert len(smtp_settings.messages()) == 1
+    _, received = _submit_and_deliver(client, campaign, official, mail_sink, message=smuggled)
+    assert len(mail_sink.messages()) == 1
     _assert_nothing_injected(received, official)
     body = received.message.get_content().replace("\r\n", "\n")
     assert f"RCPT TO:<{EVIL}>" in body
@@ -221,7 +217,7 @@ def _crafted_delivery(official, where, field, value):
 
 @pytest.mark.parametrize(("where", "field", "value"), ROW_CASES.values(), ids=ROW_CASES.keys())
 def test_a_crafted_row_never_reaches_the_server_with_an_extra_header_or_recipient(
-    official, smtp_settings, where, field, value
+    official, mail_sink, where, field, value
 ):
     delivery = _crafted_delivery(official, where, field, value)
     try:
@@ -229,7 +225,7 @@ def test_a_crafted_row_never_reaches_the_server_with_an_extra_header_or_recipien
     except BadHeaderError:  # whether it should raise is the next test's business
         outcome = None
 
-    received = smtp_settings.messages()
+    received = mail_sink.messages()
     if outcome == Outcome.SENT:
         [message] = received
         _assert_nothing_injected(message, official)
@@ -242,7 +238,7 @@ def test_a_crafted_row_never_reaches_the_server_with_an_extra_header_or_recipien
     [pytest.param(*case, id=name) for name, case in ROW_CASES.items()],
 )
 def test_a_crafted_row_ends_failed_or_sent_with_the_header_encoded(
-    official, smtp_settings, where, field, value
+    official, mail_sink, where, field, value
 ):
     delivery = _crafted_delivery(official, where, field, value)
     outcome = delivery_send(delivery_id=delivery.id).outcome
@@ -253,11 +249,11 @@ def test_a_crafted_row_ends_failed_or_sent_with_the_header_encoded(
     if outcome == Outcome.FAILED:
         assert delivery.status == Delivery.Status.FAILED
         assert delivery.last_error
-        assert smtp_settings.messages() == []
+        assert mail_sink.messages() == []
     else:
         assert outcome == Outcome.SENT
         assert delivery.status == Delivery.Status.SENT
-        [received] = smtp_settings.messages()
+        [received] = mail_sink.messages()
         _assert_nothing_injected(received, official)
         header = {"first_name": "Reply-To", "last_name": "Reply-To", "subject": "Subject"}[field]
         # The header carried the value as encoded text, whole; the line separator itself may

@@ -132,9 +132,9 @@ def test_one_action_reaches_its_email_cwc_and_webhook_officials_exactly_once(
     redis_client, queue = broker_queue
     wait_until(lambda: redis_client.llen(queue) == 0, timeout=WAIT, message="queue drained")
     wait_until(
-        lambda: multichannel_worker.log().count("succeeded in") >= 3,
+        lambda: "succeeded in" in multichannel_worker.log(),
         timeout=WAIT,
-        message="the worker finished the three tasks",
+        message="the worker finished the action's task",
     )
     time.sleep(0.5)  # long enough for a duplicate to show, if one were on its way
     deliveries = {

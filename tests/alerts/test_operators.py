@@ -13,15 +13,11 @@ from django.utils import timezone
 from alerts.delivery import deliveries_sweep
 from alerts.models import Action, Delivery
 from tests.factories import CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.support.broker import published_delivery_ids
 
 pytestmark = pytest.mark.django_db
 
 Status = Delivery.Status
-
-
-def _queued_ids(broker_queue):
-    client, queue = broker_queue
-    return [json.loads(raw)["headers"]["argsrepr"] for raw in client.lrange(queue, 0, -1)]
 
 
 def _sent(**kwargs):
@@ -47,8 +43,7 @@ def test_the_retry_action_queues_failed_deliveries_and_ignores_sent_ones(
     sent.refresh_from_db()
     assert (failed.status, failed.attempts) == (Status.QUEUED, 0)
     assert (sent.status, sent.attempts) == (Status.SENT, 0)
-    assert len(_queued_ids(broker_queue)) == 1
-    assert str(failed.pk) in _queued_ids(broker_queue)[0]
+    assert published_delivery_ids(broker_queue) == [str(failed.pk)]
 
 
 def test_the_changelist_shows_counters_by_channel_and_status(admin_client):
@@ -106,7 +101,7 @@ def test_send_test_blast_goes_through_the_form_service_and_queues(
     assert "3 test actions" in out.getvalue()
     assert Action.objects.filter(campaign=campaign, confirmed_at__isnull=False).count() == 3
     assert Delivery.objects.filter(status=Status.QUEUED).count() == 6
-    assert len(_queued_ids(broker_queue)) == 6
+    assert len(published_delivery_ids(broker_queue)) == 6
     # No confirmation emails to made-up addresses.
     assert not any(
         "send_confirmation" in raw.decode()
@@ -129,7 +124,7 @@ class TestSweep:
         summary = deliveries_sweep()
         delivery.refresh_from_db()
         assert (summary.reclaimed, delivery.status) == (1, Status.QUEUED)
-        assert len(_queued_ids(broker_queue)) == 1
+        assert len(published_delivery_ids(broker_queue)) == 1
 
     def test_a_lease_still_running_is_left_alone(self, broker_queue):
         future = timezone.now() + dt.timedelta(minutes=1)
@@ -137,7 +132,7 @@ class TestSweep:
         deliveries_sweep()
         delivery.refresh_from_db()
         assert delivery.status == Status.SENDING
-        assert _queued_ids(broker_queue) == []
+        assert published_delivery_ids(broker_queue) == []
 
     def test_a_delivery_the_broker_never_got_is_handed_over_once(self, broker_queue, settings):
         settings.DELIVERY_REQUEUE_AFTER_SECONDS = 60

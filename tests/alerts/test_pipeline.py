@@ -44,8 +44,8 @@ def test_a_submission_reaches_each_chosen_official_over_smtp(
     # Running the task again, in the worker or here, sends nothing more.
     redis_client, queue = broker_queue
     for delivery in deliveries.values():
-        deliver.delay(str(delivery.id))
-        assert deliver.apply(args=[str(delivery.id)]).get() == "skipped"
+        deliver.delay([str(delivery.id)])
+        assert deliver.apply(args=[[str(delivery.id)]]).get() == {str(delivery.id): "skipped"}
     wait_until(lambda: redis_client.llen(queue) == 0, timeout=15, message="queue drained")
     wait_until(
         lambda: celery_worker.log().count("nothing to do") >= 2,

@@ -137,6 +137,18 @@ class SmtpSink:
         raise TimeoutError(f"expected {count} messages, got {len(self.messages())}")
 
 
+def point_email_at(settings, sink):
+    """Settings for real delivery (not the sandbox) over plain SMTP to `sink`."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = sink.host
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.DELIVERY_SANDBOX = False
+
+
 def _free_port():
     import socket
 

@@ -1,0 +1,215 @@
+"""A delivery task carries a batch of delivery ids: each is claimed, sent and recorded on its
+own, with the PostgreSQL ledger (one statement per delivery) and the ORM one alike."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from alerts import delivery as delivery_module
+from alerts.delivery import Outcome, deliveries_enqueue, deliveries_send
+from alerts.ledger import OrmLedger, PostgresLedger, Sent
+from alerts.models import Attempt, Delivery
+from alerts.tasks import deliver
+from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
+from tests.support.broker import published_tasks
+
+pytestmark = pytest.mark.django_db
+
+Status = Delivery.Status
+
+
+@pytest.fixture(params=[PostgresLedger, OrmLedger], ids=["postgres", "orm"])
+def ledger_class(request, monkeypatch):
+    """Both ledgers, on the same cases: SQLite installs run the ORM one."""
+    monkeypatch.setattr(delivery_module, "ledger", request.param)
+    return request.param
+
+
+def _email_deliveries(count):
+    action = ActionFactory()
+    return [
+        DeliveryFactory(action=action, official=OfficialFactory(email=f"office{n}@gov.example"))
+        for n in range(count)
+    ]
+
+
+def _ids(deliveries):
+    return [str(d.id) for d in deliveries]
+
+
+def test_a_batch_sends_each_delivery_once_and_records_each_attempt(
+    ledger_class, smtp_settings, smtp_sink
+):
+    deliveries = _email_deliveries(4)
+
+    results = deliveries_send(delivery_ids=_ids(deliveries))
+
+    assert results == {pk: delivery_module.Result(Outcome.SENT) for pk in _ids(deliveries)}
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages()) == sorted(
+        d.official.email for d in deliveries
+    )
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.lease_expires_at) == (
+            Status.SENT,
+            1,
+            None,
+        )
+        [attempt] = delivery.attempt_log.all()
+        assert (attempt.number, attempt.outcome, attempt.channel) == (1, "sent", "email")
+        assert attempt.started_at <= attempt.finished_at == delivery.sent_at
+    assert deliveries_send(delivery_ids=_ids(deliveries)) == {
+        pk: delivery_module.Result(Outcome.SKIPPED) for pk in _ids(deliveries)
+    }
+    assert len(smtp_sink.messages()) == 4
+
+
+def test_one_refused_recipient_fails_alone(ledger_class, smtp_settings, smtp_sink):
+    first, refused, last = _email_deliveries(3)
+    smtp_sink.rcpt_reply_for = lambda address: (
+        "550 5.1.1 no such user" if address == refused.official.email else None
+    )
+
+    results = deliveries_send(delivery_ids=_ids([first, refused, last]))
+
+    assert [results[pk].outcome for pk in _ids([first, refused, last])] == [
+        Outcome.SENT,
+        Outcome.FAILED,
+        Outcome.SENT,
+    ]
+    statuses = dict(Delivery.objects.values_list("id", "status"))
+    assert [statuses[d.id] for d in (first, refused, last)] == ["sent", "failed", "sent"]
+    assert Attempt.objects.get(delivery=refused).outcome == Attempt.Outcome.FAILED
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages()) == sorted(
+        [first.official.email, last.official.email]
+    )
+
+
+def test_deliveries_not_due_or_not_queued_are_skipped(ledger_class, smtp_settings, smtp_sink):
+    due, parked, sent = _email_deliveries(3)
+    Delivery.objects.filter(pk=parked.pk).update(
+        next_attempt_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    Delivery.objects.filter(pk=sent.pk).update(status=Status.SENT, sent_at=timezone.now())
+
+    results = deliveries_send(delivery_ids=_ids([due, parked, sent]))
+
+    assert {pk: r.outcome for pk, r in results.items()} == {
+        str(due.pk): Outcome.SENT,
+        str(parked.pk): Outcome.SKIPPED,
+        str(sent.pk): Outcome.SKIPPED,
+    }
+    assert [m.rcpt_tos[0] for m in smtp_sink.messages()] == [due.official.email]
+
+
+def test_a_batch_out_of_time_leaves_the_rest_queued_and_unclaimed(
+    ledger_class, smtp_settings, smtp_sink
+):
+    deliveries = _email_deliveries(3)
+
+    results = deliveries_send(delivery_ids=_ids(deliveries), budget_seconds=0)
+
+    outcomes = [results[pk].outcome for pk in _ids(deliveries)]
+    assert outcomes.count(Outcome.SENT) == 1  # the first is always started
+    assert outcomes.count(Outcome.DEFERRED) == 2
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        if results[str(delivery.pk)].outcome == Outcome.DEFERRED:
+            assert (delivery.status, delivery.attempts) == (Status.QUEUED, 0)
+            assert not delivery.attempt_log.exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": Status.SENDING},  # another worker claimed it
+        {"attempts": 1},  # claimed, tried and queued again since it was read
+        {"next_attempt_at": timezone.now() + dt.timedelta(hours=1)},  # parked since
+    ],
+    ids=["claimed", "retried", "parked"],
+)
+def test_a_claim_needs_the_row_as_it_was_read(ledger_class, change):
+    delivery = DeliveryFactory()
+    read = Delivery.objects.get(pk=delivery.pk)
+    Delivery.objects.filter(pk=delivery.pk).update(**change)
+
+    assert ledger_class().claim(read) is None
+
+    assert not Attempt.objects.exists()
+    delivery.refresh_from_db()
+    assert delivery.attempts == change.get("attempts", 0)
+
+
+def test_recording_a_send_and_claiming_the_next_is_one_transaction(ledger_class):
+    sent, following = DeliveryFactory(), DeliveryFactory()
+    book = ledger_class()
+    attempt_id = book.claim(sent)
+
+    next_attempt_id = book.claim(following, after_sent=Sent(sent, attempt_id))
+
+    sent.refresh_from_db()
+    following.refresh_from_db()
+    assert (sent.status, following.status) == (Status.SENT, Status.SENDING)
+    assert Attempt.objects.get(pk=attempt_id).outcome == Attempt.Outcome.SENT
+    begun = Attempt.objects.get(pk=next_attempt_id)
+    assert (begun.delivery_id, begun.number, begun.outcome) == (following.pk, 1, "")
+    assert following.lease_expires_at > timezone.now()
+
+
+def test_a_send_whose_lease_was_taken_back_is_not_recorded_over_the_new_state(ledger_class):
+    delivery = DeliveryFactory()
+    book = ledger_class()
+    attempt_id = book.claim(delivery)
+    # The sweep decided this attempt was dead and queued the delivery again.
+    Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
+
+    book.record_sent(Sent(delivery, attempt_id))
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.QUEUED
+    assert Attempt.objects.get(pk=attempt_id).outcome == ""
+
+
+def test_a_batch_on_postgresql_costs_one_statement_per_delivery(smtp_settings, smtp_sink):
+    deliveries = _email_deliveries(5)
+
+    with CaptureQueriesContext(connection) as queries:
+        deliveries_send(delivery_ids=_ids(deliveries))
+
+    # The deliveries with their actions and officials, their campaigns, then per delivery one
+    # statement (record the previous send, claim this one), and the last send's record.
+    assert len(queries) == 2 + 5 + 1, [q["sql"][:60] for q in queries]
+    assert Delivery.objects.filter(status=Status.SENT).count() == 5
+
+
+def test_enqueue_hands_ids_over_in_batches(settings, broker_queue):
+    settings.DELIVERY_BATCH_SIZE = 2
+    deliveries = _email_deliveries(5)
+
+    assert deliveries_enqueue(delivery_ids=[d.id for d in deliveries]) == 5
+
+    tasks = published_tasks(broker_queue)
+    assert [task for task, _ in tasks] == ["alerts.deliver"] * 3
+    assert [ids for _, (ids,) in tasks] == [
+        _ids(deliveries[0:2]),
+        _ids(deliveries[2:4]),
+        _ids(deliveries[4:]),
+    ]
+    assert Delivery.objects.filter(enqueued_at__isnull=True).count() == 0
+
+
+def test_the_task_hands_back_what_its_batch_had_no_time_for(
+    settings, smtp_settings, smtp_sink, broker_queue
+):
+    settings.DELIVERY_BATCH_SECONDS = 0
+    deliveries = _email_deliveries(3)
+
+    outcomes = deliver.apply(args=[_ids(deliveries)]).get()
+
+    deferred = [pk for pk, outcome in outcomes.items() if outcome == Outcome.DEFERRED]
+    assert len(deferred) == 2
+    assert published_tasks(broker_queue) == [("alerts.deliver", [deferred])]
+    assert len(smtp_sink.messages()) == 1
