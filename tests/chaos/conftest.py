@@ -15,11 +15,9 @@ from collections import Counter
 import pytest
 
 from alerts.models import Attempt, Delivery
-from alerts.services import action_submit
 from config.celery_app import app as celery_app
 from tests.factories import CampaignFactory
 from tests.support.fixtures import server_fixture
-from tests.support.forms import CONSTITUENT, MESSAGE, SUBJECT
 from tests.support.processes import CeleryWorker, wait_until, worker_env
 from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpSink
@@ -158,29 +156,6 @@ silent_server = server_fixture(SilentServer)
 @pytest.fixture
 def chaos_campaign(email_officials):
     return CampaignFactory(targets=email_officials, double_opt_in=False, target_congress=False)
-
-
-def constituent(n: int, *, tag: str = "chaos") -> dict:
-    """CONSTITUENT, numbered: a name and an email address of their own."""
-    return {**CONSTITUENT, "last_name": f"Petrosyan{n}", "email": f"{tag}{n}@example.org"}
-
-
-def submit_actions(campaign, officials, count: int, *, tag: str = "chaos") -> list:
-    """`count` actions through the real service (so the real enqueue path), each to every one
-    of `officials`. Returns the actions."""
-    actions = []
-    for n in range(count):
-        submitted = action_submit(
-            campaign=campaign,
-            constituent=constituent(n, tag=tag),
-            subject=SUBJECT,
-            message=MESSAGE,
-            officials=officials,
-            consent_text="I agree.",
-        )
-        assert submitted.created
-        actions.append(submitted.action)
-    return actions
 
 
 def status_counts() -> Counter:

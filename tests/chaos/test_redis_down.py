@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import Action, Delivery
-from tests.support.forms import action_post
+from tests.support.forms import action_post, constituent
 
-from .conftest import constituent, elapsed, status_counts, wait_all
+from .conftest import elapsed, status_counts, wait_all
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

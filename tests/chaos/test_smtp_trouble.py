@@ -7,17 +7,11 @@ import time
 import pytest
 
 from alerts.models import Attempt, Delivery
-from tests.support.forms import MESSAGE
+from tests.support.forms import MESSAGE, submit_actions
 from tests.support.processes import wait_until
 from tests.support.smtp import SmtpSink
 
-from .conftest import (
-    MAX_ATTEMPTS,
-    attempts_by_delivery,
-    elapsed,
-    submit_actions,
-    wait_all,
-)
+from .conftest import MAX_ATTEMPTS, attempts_by_delivery, elapsed, wait_all
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

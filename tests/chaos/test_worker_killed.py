@@ -12,15 +12,9 @@ from alerts import delivery as delivery_module
 from alerts import ledger as ledger_module
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
+from tests.support.forms import submit_actions
 
-from .conftest import (
-    attempts_by_delivery,
-    elapsed,
-    pool_process_pids,
-    status_counts,
-    submit_actions,
-    wait_all,
-)
+from .conftest import attempts_by_delivery, elapsed, pool_process_pids, status_counts, wait_all
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,8 @@
-"""The constituent form as the tests post it: one constituent, and the whole step=send POST."""
+"""The constituent form as the tests post it: one constituent, and the whole step=send POST;
+and many constituents submitting through the service the form uses."""
 
 from alerts.forms import new_form_token
+from alerts.services import action_submit
 
 CONSTITUENT = {
     "first_name": "Ani",
@@ -28,3 +30,26 @@ def action_post(officials, **changes) -> dict:
         "step": "send",
         **changes,
     }
+
+
+def constituent(n: int, *, tag: str = "chaos") -> dict:
+    """CONSTITUENT, numbered: a name and an email address of their own."""
+    return {**CONSTITUENT, "last_name": f"Petrosyan{n}", "email": f"{tag}{n}@example.org"}
+
+
+def submit_actions(campaign, officials, count: int, *, tag: str = "chaos") -> list:
+    """`count` actions through the real service (so the real enqueue path), each to every one
+    of `officials`. Returns the actions."""
+    actions = []
+    for n in range(count):
+        submitted = action_submit(
+            campaign=campaign,
+            constituent=constituent(n, tag=tag),
+            subject=SUBJECT,
+            message=MESSAGE,
+            officials=officials,
+            consent_text="I agree.",
+        )
+        assert submitted.created
+        actions.append(submitted.action)
+    return actions
