@@ -83,25 +83,26 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
     book = ledger()
     unrecorded = None  # the last delivery sent, recorded together with the next claim
-    for index, delivery in enumerate(_due(results)):
-        out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
-        if index and out_of_time:  # the first is always started: every task makes progress
-            results[str(delivery.pk)] = Result(Outcome.DEFERRED)
-            continue
-        attempt_id = book.claim(delivery, after_sent=unrecorded)
-        unrecorded = None
-        if attempt_id is None:
-            continue
-        # Deliberately outside any transaction: a rollback after a send would mean sending again.
-        try:
-            _sender(delivery)(delivery)
-        except DeliveryError as exc:
-            results[str(delivery.pk)] = _after_error(delivery, attempt_id, exc)
-        else:
-            unrecorded = Sent(delivery, attempt_id)
-            results[str(delivery.pk)] = Result(Outcome.SENT)
-    if unrecorded:
-        book.record_sent(unrecorded)
+    with book.batch():
+        for index, delivery in enumerate(_due(results)):
+            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+            if index and out_of_time:  # the first is always started: every task makes progress
+                results[str(delivery.pk)] = Result(Outcome.DEFERRED)
+                continue
+            attempt_id = book.claim(delivery, after_sent=unrecorded)
+            unrecorded = None
+            if attempt_id is None:
+                continue
+            # Outside any transaction on purpose: a rollback after a send would mean sending again.
+            try:
+                _sender(delivery)(delivery)
+            except DeliveryError as exc:
+                results[str(delivery.pk)] = _after_error(delivery, attempt_id, exc)
+            else:
+                unrecorded = Sent(delivery, attempt_id)
+                results[str(delivery.pk)] = Result(Outcome.SENT)
+        if unrecorded:
+            book.record_sent(unrecorded)
     for delivery_id, result in results.items():
         if result.outcome == Outcome.SENT:
             logger.info("delivery %s sent", delivery_id)

@@ -173,16 +173,58 @@ def test_a_send_whose_lease_was_taken_back_is_not_recorded_over_the_new_state(le
     assert Attempt.objects.get(pk=attempt_id).outcome == ""
 
 
-def test_a_batch_on_postgresql_costs_one_statement_per_delivery(smtp_settings, smtp_sink):
+@pytest.mark.parametrize("durable_every, ends", [("send", 0), ("batch", 3)])
+def test_a_batch_on_postgresql_costs_one_statement_per_delivery(
+    settings, smtp_settings, smtp_sink, durable_every, ends
+):
+    settings.DELIVERY_DURABLE_EVERY = durable_every
     deliveries = _email_deliveries(5)
 
     with CaptureQueriesContext(connection) as queries:
         deliveries_send(delivery_ids=_ids(deliveries))
 
     # The deliveries with their actions and officials, their campaigns, then per delivery one
-    # statement (record the previous send, claim this one), and the last send's record.
-    assert len(queries) == 2 + 5 + 1, [q["sql"][:60] for q in queries]
+    # statement (record the previous send, claim this one), and the last send's record. With
+    # durability every batch: commits stop waiting for the disk, start again, and one waits.
+    assert len(queries) == 2 + 5 + 1 + ends, [q["sql"][:60] for q in queries]
     assert Delivery.objects.filter(status=Status.SENT).count() == 5
+
+
+def _synchronous_commit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("durable_every, during", [("send", "on"), ("batch", "off")])
+def test_durability_every_batch_holds_for_the_batch_only(
+    settings, monkeypatch, durable_every, during
+):
+    settings.DELIVERY_DURABLE_EVERY = durable_every
+    seen = []
+    monkeypatch.setattr(
+        delivery_module, "_sender", lambda d: lambda d: seen.append(_synchronous_commit())
+    )
+
+    deliveries_send(delivery_ids=_ids(_email_deliveries(2)))
+
+    assert seen == [during, during]
+    assert _synchronous_commit() == "on"  # whatever runs next in this process waits again
+
+
+def test_a_batch_cut_short_by_an_error_still_ends_its_durability_window(settings, monkeypatch):
+    settings.DELIVERY_DURABLE_EVERY = "batch"
+
+    def crash(delivery):
+        raise RuntimeError("a bug, or the soft time limit")
+
+    monkeypatch.setattr(delivery_module, "_sender", lambda d: crash)
+
+    with pytest.raises(RuntimeError):
+        deliveries_send(delivery_ids=_ids(_email_deliveries(2)))
+
+    assert _synchronous_commit() == "on"
+    assert Delivery.objects.filter(status=Status.SENDING).count() == 1  # left for the lease
 
 
 def test_enqueue_hands_ids_over_in_batches(settings, broker_queue):
