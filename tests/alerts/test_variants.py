@@ -28,14 +28,10 @@ OWN_WORDS = "My cousin lives there; I think of her every day."
 
 
 @pytest.fixture
-def sandbox_smtp(settings, smtp_sink):
+def sandbox_smtp(smtp_settings, smtp_sink):
     """Every delivery, whatever its channel, goes in this process to the real SMTP sink."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_sink.host
-    settings.EMAIL_PORT = smtp_sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.DELIVERY_SANDBOX = True
-    settings.DELIVERY_SANDBOX_EMAIL = SANDBOX_INBOX
+    smtp_settings.DELIVERY_SANDBOX = True
+    smtp_settings.DELIVERY_SANDBOX_EMAIL = SANDBOX_INBOX
     return smtp_sink
 
 
