@@ -40,6 +40,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='delivery',
-            index=models.Index(condition=models.Q(('constituent_notified_at__isnull', True), ('status', 'failed')), fields=['failed_at'], name='delivery_failed_unnotified'),
+            index=models.Index(condition=models.Q(('status', 'failed')), fields=['failed_at'], name='delivery_failed'),
         ),
     ]
