@@ -13,11 +13,13 @@ import datetime as dt
 import logging
 import random
 import time
+import traceback
 from dataclasses import dataclass
 from enum import StrEnum
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,10 +46,12 @@ class Result:
     retry_in: float | None = None  # seconds until the retry is due
 
 
-def _transition(delivery_id, *, from_status, to_status, **fields) -> bool:
-    """Move one delivery between states; False when it was not in `from_status` any more."""
+def _transition(delivery_id, *, from_status, to_status, attempts=None, **fields) -> bool:
+    """Move one delivery between states; False when it was not in `from_status` any more (or,
+    given `attempts`, no longer under that claim: the sweep gave it to another worker)."""
+    claim = {} if attempts is None else {"attempts": attempts}
     return bool(
-        Delivery.objects.filter(pk=delivery_id, status=from_status).update(
+        Delivery.objects.filter(pk=delivery_id, status=from_status, **claim).update(
             status=to_status, updated_at=timezone.now(), **fields
         )
     )
@@ -75,21 +79,24 @@ def delivery_send(*, delivery_id) -> Result:
 
 
 def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dict[str, Result]:
-    """Claim, send and record each of these deliveries in turn, each on its own: one failing
-    or being taken by another worker does not affect the rest. Once `budget_seconds` have
-    passed, those not yet started (all but the first, at least) are left queued and come back
-    DEFERRED, for the caller to hand back to the broker."""
+    """Claim, send and record each of these deliveries in turn, each on its own: a delivery
+    that fails, even with an unexpected error, or that another worker took, leaves the rest
+    alone. Once `budget_seconds` have passed, or the task's soft time limit struck, those not
+    yet started (all but the first, at least) are left queued and come back DEFERRED, for the
+    caller to hand back to the broker. A database error ends the batch."""
     started = time.monotonic()
     results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
     book = ledger()
     unrecorded = None  # the last delivery sent, recorded together with the next claim
+    stopped = False  # by the soft time limit
     with book.batch():
         for index, delivery in enumerate(_due(results)):
+            pk = str(delivery.pk)
             out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
-            if index and out_of_time:  # the first is always started: every task makes progress
-                results[str(delivery.pk)] = Result(Outcome.DEFERRED)
+            if index and (out_of_time or stopped):  # the first always starts: progress
+                results[pk] = Result(Outcome.DEFERRED)
                 continue
-            attempt_id = book.claim(delivery, after_sent=unrecorded)
+            attempt_id = _claim(book, delivery, after_sent=unrecorded)
             unrecorded = None
             if attempt_id is None:
                 continue
@@ -97,10 +104,13 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
             try:
                 _sender(delivery)(delivery)
             except DeliveryError as exc:
-                results[str(delivery.pk)] = _after_error(delivery, attempt_id, exc)
+                results[pk] = _after_error(delivery, attempt_id, exc)
+            except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
+                results[pk] = _after_unexpected(delivery, attempt_id, exc)
+                stopped = isinstance(exc, SoftTimeLimitExceeded)
             else:
                 unrecorded = Sent(delivery, attempt_id)
-                results[str(delivery.pk)] = Result(Outcome.SENT)
+                results[pk] = Result(Outcome.SENT)
         if unrecorded:
             book.record_sent(unrecorded)
     for delivery_id, result in results.items():
@@ -109,6 +119,23 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
         elif result.outcome == Outcome.SKIPPED:
             logger.info("delivery %s not due or not queued; nothing to do", delivery_id)
     return results
+
+
+def _claim(book, delivery, *, after_sent):
+    try:
+        return book.claim(delivery, after_sent=after_sent)
+    except DatabaseError:
+        if after_sent:  # that send happened: its record must not fall with this claim
+            book.record_sent(after_sent)
+        raise
+
+
+def _after_unexpected(delivery, attempt_id, exc) -> Result:
+    """Not a receiver's answer but our own failure. Logged with where it happened, without its
+    message, which may quote personal data."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("delivery %s: unexpected %s\n%s", delivery.pk, type(exc).__name__, where)
+    return _after_error(delivery, attempt_id, TransientError(f"unexpected {type(exc).__name__}"))
 
 
 def _due(delivery_ids) -> list[Delivery]:
@@ -138,6 +165,7 @@ def _after_error(delivery, attempt_id, exc) -> Result:
                 delivery.pk,
                 from_status=Status.SENDING,
                 to_status=Status.QUEUED,
+                attempts=delivery.attempts,
                 next_attempt_at=now + dt.timedelta(seconds=wait),
                 lease_expires_at=None,
                 last_error=reason,
@@ -156,7 +184,7 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     if out_of_attempts and isinstance(exc, TransientError):
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
     with transaction.atomic():
-        _fail(delivery.pk, from_status=Status.SENDING, reason=reason)
+        _fail(delivery.pk, from_status=Status.SENDING, attempts=delivery.attempts, reason=reason)
         Attempt.objects.filter(pk=attempt_id).update(
             finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
         )
@@ -164,11 +192,12 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     return Result(Outcome.FAILED)
 
 
-def _fail(delivery_id, *, from_status, reason) -> bool:
+def _fail(delivery_id, *, from_status, reason, attempts=None) -> bool:
     failed = _transition(
         delivery_id,
         from_status=from_status,
         to_status=Status.FAILED,
+        attempts=attempts,
         failed_at=timezone.now(),
         lease_expires_at=None,
         last_error=reason,

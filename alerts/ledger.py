@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .models import Attempt, Delivery
@@ -66,9 +66,12 @@ class OrmLedger:
             )
             if not claimed:
                 return None
+            # Numbered after every earlier attempt: an operator's retry resets the count of
+            # attempts left, not the history.
+            earlier = Attempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))
             attempt = Attempt.objects.create(
                 delivery=delivery,
-                number=delivery.attempts + 1,
+                number=(earlier["last"] or 0) + 1,
                 channel=delivery.channel,
                 started_at=now,
             )
@@ -81,7 +84,11 @@ class OrmLedger:
 
     @staticmethod
     def _record_sent(sent: Sent, now) -> None:
-        marked = Delivery.objects.filter(pk=sent.delivery.pk, status=Status.SENDING).update(
+        """Only over our own claim: if the lease ran out and the sweep let another worker
+        claim the delivery again, the state is theirs to record."""
+        marked = Delivery.objects.filter(
+            pk=sent.delivery.pk, status=Status.SENDING, attempts=sent.delivery.attempts
+        ).update(
             status=Status.SENT,
             sent_at=now,
             lease_expires_at=None,
@@ -118,7 +125,7 @@ _RECORD_SENT = """
         UPDATE {delivery}
         SET status = 'sent', sent_at = %(now)s, lease_expires_at = NULL,
             next_attempt_at = NULL, last_error = '', updated_at = %(now)s
-        WHERE id = %(sent_id)s AND status = 'sending'
+        WHERE id = %(sent_id)s AND status = 'sending' AND attempts = %(sent_attempts)s
         RETURNING id
     ),
     finished AS (
@@ -136,7 +143,11 @@ _CLAIM = """
     ),
     begun AS (
         INSERT INTO {attempt} (delivery_id, number, channel, started_at, outcome, error)
-        SELECT id, attempts, channel, %(now)s, '', '' FROM claimed
+        SELECT id,
+               (SELECT coalesce(max(number), 0) + 1 FROM {attempt} earlier
+                WHERE earlier.delivery_id = claimed.id),
+               channel, %(now)s, '', ''
+        FROM claimed
         RETURNING id
     )"""
 CLAIM = _statement(_CLAIM, then="SELECT id FROM begun")
@@ -144,13 +155,21 @@ RECORD_SENT_AND_CLAIM = _statement(_RECORD_SENT, _CLAIM, then="SELECT id FROM be
 RECORD_SENT = _statement(_RECORD_SENT, then="SELECT FROM marked")
 
 
-# An UPDATE writes a new row version even when nothing changes: a commit to wait for.
-DURABLE = _sql("UPDATE {delivery} SET updated_at = updated_at WHERE id = %(id)s")
+# The session's own setting is kept, to be put back: a server may ask for more than "on"
+# (remote_apply, with a standby), and that choice is the operator's.
+SKIP_THE_DISK_WAIT = """
+    SELECT before, set_config('synchronous_commit', 'off', false)
+    FROM (SELECT current_setting('synchronous_commit') AS before) AS current"""
+WAIT_FOR_THE_DISK_AGAIN = "SELECT set_config('synchronous_commit', %(before)s, false)"
+# A commit waits for the disk only if its transaction wrote to the log; this writes a record
+# there (and nothing anywhere else) whatever became of the batch's rows. The log is flushed in
+# order, so every earlier commit of the batch is on disk once this one is.
+DURABLE = "SELECT pg_logical_emit_message(true, 'action-alerts', 'end of a delivery batch')"
 
 
 class PostgresLedger(OrmLedger):
     def __init__(self):
-        self._last_claimed = None
+        self._wrote = False
 
     @contextlib.contextmanager
     def batch(self):
@@ -161,25 +180,27 @@ class PostgresLedger(OrmLedger):
         ends the batch, before its task is acknowledged: the log is flushed in order, so that
         one commit makes every earlier one durable. What a PostgreSQL crash can undo is the
         record of the batch in progress; those deliveries are sent again, with the same
-        Message-ID. With "send", every record is on disk before the next send starts."""
+        Message-ID. With "send", every record is on disk before the next send starts. (A server
+        set to synchronous_commit=off has chosen otherwise for everything, and keeps its way.)"""
         if settings.DELIVERY_DURABLE_EVERY != "batch":
             yield
             return
         with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO off")
+            cursor.execute(SKIP_THE_DISK_WAIT)
+            [(before, _)] = cursor.fetchall()
         try:
             yield
         except BaseException:
             with contextlib.suppress(DatabaseError):  # the error that ended the batch matters
-                self._end_batch()
+                self._end_batch(before)
             raise
-        self._end_batch()
+        self._end_batch(before)
 
-    def _end_batch(self):
+    def _end_batch(self, before):
         with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-            if self._last_claimed is not None:
-                cursor.execute(DURABLE, {"id": self._last_claimed})
+            cursor.execute(WAIT_FOR_THE_DISK_AGAIN, {"before": before})
+            if self._wrote:
+                cursor.execute(DURABLE)
 
     def claim(self, delivery, *, after_sent=None):
         now = timezone.now()
@@ -193,24 +214,27 @@ class PostgresLedger(OrmLedger):
         statement = CLAIM
         if after_sent:
             statement = RECORD_SENT_AND_CLAIM
-            params |= {"sent_id": after_sent.delivery.pk, "sent_attempt_id": after_sent.attempt_id}
+            params |= _sent_params(after_sent)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             row = cursor.fetchone()
         if row is None:
             return None
         _claimed(delivery, now, lease_expires_at)
-        self._last_claimed = delivery.pk
+        self._wrote = True
         return row[0]
 
     def record_sent(self, sent):
-        params = {
-            "now": timezone.now(),
-            "sent_id": sent.delivery.pk,
-            "sent_attempt_id": sent.attempt_id,
-        }
         with connection.cursor() as cursor:
-            cursor.execute(RECORD_SENT, params)
+            cursor.execute(RECORD_SENT, {"now": timezone.now(), **_sent_params(sent)})
+
+
+def _sent_params(sent: Sent) -> dict:
+    return {
+        "sent_id": sent.delivery.pk,
+        "sent_attempts": sent.delivery.attempts,
+        "sent_attempt_id": sent.attempt_id,
+    }
 
 
 def ledger() -> OrmLedger:

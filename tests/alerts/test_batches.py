@@ -4,12 +4,13 @@ own, with the PostgreSQL ledger (one statement per delivery) and the ORM one ali
 import datetime as dt
 
 import pytest
-from django.db import connection
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts import delivery as delivery_module
-from alerts.delivery import Outcome, deliveries_enqueue, deliveries_send
+from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
 from alerts.ledger import OrmLedger, PostgresLedger, Sent
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
@@ -143,7 +144,7 @@ def test_a_claim_needs_the_row_as_it_was_read(ledger_class, change):
     assert delivery.attempts == change.get("attempts", 0)
 
 
-def test_recording_a_send_and_claiming_the_next_is_one_transaction(ledger_class):
+def test_recording_a_send_and_claiming_the_next_go_together(ledger_class):
     sent, following = DeliveryFactory(), DeliveryFactory()
     book = ledger_class()
     attempt_id = book.claim(sent)
@@ -173,6 +174,40 @@ def test_a_send_whose_lease_was_taken_back_is_not_recorded_over_the_new_state(le
     assert Attempt.objects.get(pk=attempt_id).outcome == ""
 
 
+def test_a_late_record_leaves_the_next_workers_claim_alone(ledger_class):
+    delivery = DeliveryFactory()
+    book = ledger_class()
+    ours = book.claim(delivery)
+    # Our lease ran out; the sweep queued the delivery again and another worker claimed it.
+    Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
+    theirs = ledger_class().claim(Delivery.objects.get(pk=delivery.pk))
+
+    book.record_sent(Sent(delivery, ours))
+
+    fresh = Delivery.objects.get(pk=delivery.pk)
+    assert (fresh.status, fresh.attempts) == (Status.SENDING, 2)  # still theirs to record
+    assert list(Attempt.objects.filter(pk__in=[ours, theirs]).values_list("number", "outcome")) == [
+        (1, ""),
+        (2, ""),
+    ]
+
+
+def test_an_operator_retry_continues_the_attempt_history(ledger_class, smtp_settings, smtp_sink):
+    delivery = DeliveryFactory()
+    smtp_sink.rcpt_reply_for = lambda address: "550 5.1.1 no such user"
+    deliveries_send(delivery_ids=[str(delivery.pk)])
+    smtp_sink.rcpt_reply_for = lambda address: None
+    assert Delivery.objects.get(pk=delivery.pk).status == Status.FAILED
+
+    assert deliveries_retry(delivery_ids=[delivery.pk]) == 1  # attempts left: all of them again
+    results = deliveries_send(delivery_ids=[str(delivery.pk)])
+
+    assert results[str(delivery.pk)].outcome == Outcome.SENT
+    history = list(delivery.attempt_log.values_list("number", "outcome"))
+    assert history == [(1, "failed"), (2, "sent")]
+    assert Delivery.objects.get(pk=delivery.pk).attempts == 1
+
+
 @pytest.mark.parametrize("durable_every, ends", [("send", 0), ("batch", 3)])
 def test_a_batch_on_postgresql_costs_one_statement_per_delivery(
     settings, smtp_settings, smtp_sink, durable_every, ends
@@ -196,11 +231,13 @@ def _synchronous_commit():
         return cursor.fetchone()[0]
 
 
-@pytest.mark.parametrize("durable_every, during", [("send", "on"), ("batch", "off")])
+@pytest.mark.parametrize("durable_every, during", [("send", "local"), ("batch", "off")])
 def test_durability_every_batch_holds_for_the_batch_only(
     settings, monkeypatch, durable_every, during
 ):
     settings.DELIVERY_DURABLE_EVERY = durable_every
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO local")  # the operator's own choice
     seen = []
     monkeypatch.setattr(
         delivery_module, "_sender", lambda d: lambda d: seen.append(_synchronous_commit())
@@ -209,22 +246,78 @@ def test_durability_every_batch_holds_for_the_batch_only(
     deliveries_send(delivery_ids=_ids(_email_deliveries(2)))
 
     assert seen == [during, during]
-    assert _synchronous_commit() == "on"  # whatever runs next in this process waits again
+    assert _synchronous_commit() == "local"  # whatever runs next in this process waits again
 
 
-def test_a_batch_cut_short_by_an_error_still_ends_its_durability_window(settings, monkeypatch):
+def test_a_database_error_ends_the_batch_but_not_the_record_of_the_last_send(
+    ledger_class, settings, monkeypatch, smtp_settings, smtp_sink
+):
     settings.DELIVERY_DURABLE_EVERY = "batch"
+    sent, refused, untouched = _email_deliveries(3)
+    claim = ledger_class.claim
 
-    def crash(delivery):
-        raise RuntimeError("a bug, or the soft time limit")
+    def claim_then_fail(self, delivery, *, after_sent=None):
+        if delivery.pk == refused.pk:  # the statement that records `sent` fails as a whole
+            raise DatabaseError("could not serialize access")
+        return claim(self, delivery, after_sent=after_sent)
 
-    monkeypatch.setattr(delivery_module, "_sender", lambda d: crash)
+    monkeypatch.setattr(ledger_class, "claim", claim_then_fail)
 
-    with pytest.raises(RuntimeError):
-        deliveries_send(delivery_ids=_ids(_email_deliveries(2)))
+    with pytest.raises(DatabaseError):
+        deliveries_send(delivery_ids=_ids([sent, refused, untouched]))
 
+    statuses = dict(Delivery.objects.values_list("id", "status"))
+    assert [statuses[d.id] for d in (sent, refused, untouched)] == ["sent", "queued", "queued"]
+    assert Attempt.objects.get(delivery=sent).outcome == Attempt.Outcome.SENT
+    assert len(smtp_sink.messages()) == 1
     assert _synchronous_commit() == "on"
-    assert Delivery.objects.filter(status=Status.SENDING).count() == 1  # left for the lease
+
+
+def test_an_unexpected_error_retries_that_delivery_and_the_rest_go_on(
+    ledger_class, monkeypatch, smtp_settings, smtp_sink, caplog
+):
+    first, broken, last = _email_deliveries(3)
+    send = delivery_module._sender
+
+    def sender(delivery):
+        if delivery.pk == broken.pk:
+            return lambda d: {}[d.action.email]  # a bug whose message quotes personal data
+        return send(delivery)
+
+    monkeypatch.setattr(delivery_module, "_sender", sender)
+
+    results = deliveries_send(delivery_ids=_ids([first, broken, last]))
+
+    assert [results[pk].outcome for pk in _ids([first, broken, last])] == [
+        Outcome.SENT,
+        Outcome.RETRY,
+        Outcome.SENT,
+    ]
+    broken.refresh_from_db()
+    assert (broken.status, broken.last_error) == (Status.QUEUED, "unexpected KeyError")
+    assert broken.next_attempt_at > timezone.now()
+    assert "unexpected KeyError" in caplog.text
+    assert broken.action.email not in caplog.text
+
+
+def test_the_soft_time_limit_retries_the_send_it_cut_and_hands_back_the_rest(
+    ledger_class, monkeypatch, smtp_settings, smtp_sink
+):
+    cut, later, last = _email_deliveries(3)
+
+    def out_of_time(delivery):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(delivery_module, "_sender", lambda d: out_of_time)
+
+    results = deliveries_send(delivery_ids=_ids([cut, later, last]))
+
+    assert [results[pk].outcome for pk in _ids([cut, later, last])] == [
+        Outcome.RETRY,
+        Outcome.DEFERRED,
+        Outcome.DEFERRED,
+    ]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
 
 def test_enqueue_hands_ids_over_in_batches(settings, broker_queue):
