@@ -29,11 +29,13 @@ def cwc_operator_configured(app_configs, **kwargs):
 
 @register()
 def delivery_batches_fit_the_task_time_limit(app_configs, **kwargs):
-    """A batch starts no send after DELIVERY_BATCH_SECONDS; the send it started last may then
-    take its channel's full timeouts. All of that must end before the task's soft time limit,
-    or a slow receiver would have the task killed mid-batch."""
+    """A batch starts no send after DELIVERY_BATCH_SECONDS; the budget must leave room, before
+    the task's soft time limit, for the send started last to wait out a silent receiver (a
+    connect timeout and a reply timeout). A receiver that answers slowly, step after step, can
+    take longer still: then the soft time limit cuts that send, which is retried, and the rest
+    of the batch is handed back."""
     slowest_send = max(
-        2 * settings.EMAIL_TIMEOUT,  # connecting, then the message
+        2 * settings.EMAIL_TIMEOUT,  # connecting, then one unanswered reply
         settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT,
     )
     longest_batch = settings.DELIVERY_BATCH_SECONDS + slowest_send
