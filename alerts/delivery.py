@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .channels import DeliveryError, TransientError, email, sender_for
-from .ledger import Sent, ledger
-from .models import Action, Attempt, Campaign, Delivery
+from .ledger import Sent, ledger, read_due
+from .models import Action, Attempt, Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     unrecorded = None  # the last delivery sent, recorded together with the next claim
     stopped = False  # by the soft time limit
     with book.batch():
-        for index, delivery in enumerate(_due(results)):
+        for index, delivery in enumerate(read_due(results)):
             pk = str(delivery.pk)
             out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
             if index and (out_of_time or stopped):  # the first always starts: progress
@@ -136,22 +136,6 @@ def _after_unexpected(delivery, attempt_id, exc) -> Result:
     where = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("delivery %s: unexpected %s\n%s", delivery.pk, type(exc).__name__, where)
     return _after_error(delivery, attempt_id, TransientError(f"unexpected {type(exc).__name__}"))
-
-
-def _due(delivery_ids) -> list[Delivery]:
-    """The rows needed to send these deliveries, in one query for the deliveries, their actions
-    and officials and one for their campaigns (most batches share one)."""
-    now = timezone.now()
-    due = list(
-        Delivery.objects.select_related("action", "official")
-        .filter(pk__in=list(delivery_ids), status=Status.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("queued_at")
-    )
-    campaigns = Campaign.objects.in_bulk({delivery.action.campaign_id for delivery in due})
-    for delivery in due:
-        delivery.action.campaign = campaigns[delivery.action.campaign_id]
-    return due
 
 
 def _after_error(delivery, attempt_id, exc) -> Result:

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Attempt, Delivery
+from .models import Attempt, Campaign, Delivery
 
 Status = Delivery.Status
 
@@ -37,6 +38,25 @@ class Sent:
     attempt_id: int
 
 
+def read_due(delivery_ids) -> list[Delivery]:
+    """The deliveries among these that are queued and due, with what sending them needs, in
+    one query for the deliveries (their actions, officials and last attempt numbers) and one
+    for their campaigns (most batches share one). Only rows read here can be claimed."""
+    now = timezone.now()
+    last_attempt = Attempt.objects.filter(delivery=OuterRef("pk")).order_by("-number")
+    due = list(
+        Delivery.objects.select_related("action", "official")
+        .filter(pk__in=list(delivery_ids), status=Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .annotate(last_attempt_number=Coalesce(Subquery(last_attempt.values("number")[:1]), 0))
+        .order_by("queued_at")
+    )
+    campaigns = Campaign.objects.in_bulk({delivery.action.campaign_id for delivery in due})
+    for delivery in due:
+        delivery.action.campaign = campaigns[delivery.action.campaign_id]
+    return due
+
+
 class OrmLedger:
     @contextlib.contextmanager
     def batch(self):
@@ -44,8 +64,11 @@ class OrmLedger:
         yield
 
     def claim(self, delivery: Delivery, *, after_sent: Sent | None = None) -> int | None:
-        """Claim `delivery` if it is still queued, due and as it was read (same attempt count:
-        otherwise another worker took it in between). Returns its new attempt's id, or None."""
+        """Claim `delivery` (as read_due read it) if it is still queued, due and as it was read
+        (same attempt count: otherwise another worker took it in between). Its attempt is
+        numbered after every earlier one: an operator's retry resets the count of attempts
+        left, not the history; and as any claim changes the count, the last number read is
+        still the last one when the claim succeeds. Returns the new attempt's id, or None."""
         now = timezone.now()
         lease_expires_at = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
         with transaction.atomic():
@@ -66,12 +89,9 @@ class OrmLedger:
             )
             if not claimed:
                 return None
-            # Numbered after every earlier attempt: an operator's retry resets the count of
-            # attempts left, not the history.
-            earlier = Attempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))
             attempt = Attempt.objects.create(
                 delivery=delivery,
-                number=(earlier["last"] or 0) + 1,
+                number=delivery.last_attempt_number + 1,
                 channel=delivery.channel,
                 started_at=now,
             )
@@ -106,6 +126,7 @@ def _claimed(delivery, now, lease_expires_at):
     """Bring the in-memory row up to date with its claim."""
     delivery.status = Status.SENDING
     delivery.attempts += 1
+    delivery.last_attempt_number += 1
     delivery.sending_started_at = now
     delivery.lease_expires_at = lease_expires_at
 
@@ -143,11 +164,7 @@ _CLAIM = """
     ),
     begun AS (
         INSERT INTO {attempt} (delivery_id, number, channel, started_at, outcome, error)
-        SELECT id,
-               (SELECT coalesce(max(number), 0) + 1 FROM {attempt} earlier
-                WHERE earlier.delivery_id = claimed.id),
-               channel, %(now)s, '', ''
-        FROM claimed
+        SELECT id, %(number)s, channel, %(now)s, '', '' FROM claimed
         RETURNING id
     )"""
 CLAIM = _statement(_CLAIM, then="SELECT id FROM begun")
@@ -210,6 +227,7 @@ class PostgresLedger(OrmLedger):
             "lease_expires_at": lease_expires_at,
             "claim_id": delivery.pk,
             "attempts": delivery.attempts,
+            "number": delivery.last_attempt_number + 1,
         }
         statement = CLAIM
         if after_sent:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alerts import delivery as delivery_module
 from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.ledger import OrmLedger, PostgresLedger, Sent
+from alerts.ledger import OrmLedger, PostgresLedger, Sent, read_due
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
@@ -134,7 +134,7 @@ def test_a_batch_out_of_time_leaves_the_rest_queued_and_unclaimed(
 )
 def test_a_claim_needs_the_row_as_it_was_read(ledger_class, change):
     delivery = DeliveryFactory()
-    read = Delivery.objects.get(pk=delivery.pk)
+    [read] = read_due([delivery.pk])
     Delivery.objects.filter(pk=delivery.pk).update(**change)
 
     assert ledger_class().claim(read) is None
@@ -145,7 +145,7 @@ def test_a_claim_needs_the_row_as_it_was_read(ledger_class, change):
 
 
 def test_recording_a_send_and_claiming_the_next_go_together(ledger_class):
-    sent, following = DeliveryFactory(), DeliveryFactory()
+    sent, following = read_due([DeliveryFactory().pk, DeliveryFactory().pk])
     book = ledger_class()
     attempt_id = book.claim(sent)
 
@@ -161,7 +161,7 @@ def test_recording_a_send_and_claiming_the_next_go_together(ledger_class):
 
 
 def test_a_send_whose_lease_was_taken_back_is_not_recorded_over_the_new_state(ledger_class):
-    delivery = DeliveryFactory()
+    [delivery] = read_due([DeliveryFactory().pk])
     book = ledger_class()
     attempt_id = book.claim(delivery)
     # The sweep decided this attempt was dead and queued the delivery again.
@@ -175,12 +175,13 @@ def test_a_send_whose_lease_was_taken_back_is_not_recorded_over_the_new_state(le
 
 
 def test_a_late_record_leaves_the_next_workers_claim_alone(ledger_class):
-    delivery = DeliveryFactory()
+    [delivery] = read_due([DeliveryFactory().pk])
     book = ledger_class()
     ours = book.claim(delivery)
     # Our lease ran out; the sweep queued the delivery again and another worker claimed it.
     Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
-    theirs = ledger_class().claim(Delivery.objects.get(pk=delivery.pk))
+    [again] = read_due([delivery.pk])
+    theirs = ledger_class().claim(again)
 
     book.record_sent(Sent(delivery, ours))
 
