@@ -60,7 +60,7 @@ def delivery_durability_known(app_configs, **kwargs):
     return [
         Error(
             f"DELIVERY_DURABLE_EVERY is {settings.DELIVERY_DURABLE_EVERY!r}.",
-            hint='Set it to "batch" (the default) or "send".',
+            hint='Set it to "send" (the default) or "batch".',
             id="alerts.E003",
         )
     ]

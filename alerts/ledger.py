@@ -190,15 +190,16 @@ class PostgresLedger(OrmLedger):
 
     @contextlib.contextmanager
     def batch(self):
-        """With DELIVERY_DURABLE_EVERY = "batch" (the default), the batch's commits do not wait
-        for the disk. Each is still visible at once, to other workers and to the sweep, and a
-        worker killed mid-batch loses none of them. They reach the disk within a fraction of a
+        """With DELIVERY_DURABLE_EVERY = "send" (the default), every record is on disk before the
+        next send starts. With "batch", the batch's commits do not wait for the disk. Each is
+        still visible at once, to other workers and to the sweep, and a worker killed
+        mid-batch loses none of them. They reach the disk within a fraction of a
         second (PostgreSQL's WAL writer), and at the latest with the synchronous commit that
         ends the batch, before its task is acknowledged: the log is flushed in order, so that
         one commit makes every earlier one durable. What a PostgreSQL crash can undo is the
         record of the batch in progress; those deliveries are sent again, with the same
-        Message-ID. With "send", every record is on disk before the next send starts. (A server
-        set to synchronous_commit=off has chosen otherwise for everything, and keeps its way.)"""
+        Message-ID. (A server set to synchronous_commit=off has chosen otherwise for everything,
+        and keeps its way.)"""
         if settings.DELIVERY_DURABLE_EVERY != "batch":
             yield
             return
