@@ -25,14 +25,17 @@ def deliver(delivery_ids: list[str]) -> dict[str, str]:
     deferred = [pk for pk, result in results.items() if result.outcome == Outcome.DEFERRED]
     if deferred:
         deliveries_enqueue(delivery_ids=deferred)
-    for delivery_id, result in results.items():
-        # A short wait rides on the broker; a long one stays parked in the database for the
-        # sweep (a countdown longer than Redis's visibility timeout would be handed out twice).
-        if (
-            result.outcome == Outcome.RETRY
-            and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
-        ):
-            deliveries_enqueue(delivery_ids=[delivery_id], countdown=result.retry_in)
+    # A short wait rides on the broker, the batch's retries together, handed over when the last
+    # of them is due; a long wait stays parked in the database for the sweep (a countdown longer
+    # than Redis's visibility timeout would be handed out twice).
+    retries = {
+        pk: result.retry_in
+        for pk, result in results.items()
+        if result.outcome == Outcome.RETRY
+        and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
+    }
+    if retries:
+        deliveries_enqueue(delivery_ids=list(retries), countdown=max(retries.values()))
     return {delivery_id: result.outcome for delivery_id, result in results.items()}
 
 

@@ -2,6 +2,7 @@
 own, with the PostgreSQL ledger (one statement per delivery) and the ORM one alike."""
 
 import datetime as dt
+import json
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
@@ -349,3 +350,21 @@ def test_the_task_hands_back_what_its_batch_had_no_time_for(
     assert len(deferred) == 2
     assert published_tasks(broker_queue) == [("alerts.deliver", [deferred])]
     assert len(smtp_sink.messages()) == 1
+
+
+def test_the_task_hands_its_short_retries_back_as_one_task_when_the_last_is_due(
+    settings, smtp_settings, smtp_sink, broker_queue
+):
+    settings.DELIVERY_RETRY_BASE_SECONDS = 10
+    smtp_sink.reply_for = lambda envelope: "421 4.3.2 try later"
+    deliveries = _email_deliveries(3)
+
+    outcomes = deliver.apply(args=[_ids(deliveries)]).get()
+
+    assert set(outcomes.values()) == {Outcome.RETRY}
+    assert published_tasks(broker_queue) == [("alerts.deliver", [_ids(deliveries)])]
+    redis_client, queue = broker_queue
+    [raw] = redis_client.lrange(queue, 0, -1)
+    latest = max(d.next_attempt_at for d in Delivery.objects.all())
+    eta = dt.datetime.fromisoformat(json.loads(raw)["headers"]["eta"])
+    assert abs((eta - latest).total_seconds()) < 1
