@@ -13,7 +13,7 @@ from tests.support.forms import action_post
 from tests.support.processes import CeleryWorker, worker_env
 from tests.support.smtp import SmtpSink, point_email_at
 
-from .factories import CampaignFactory, OfficialFactory
+from .factories import CampaignFactory, three_email_officials
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +90,7 @@ def sandbox_celery_worker(django_db_setup, live_server, smtp_sink, broker_queue)
 
 @pytest.fixture
 def email_officials(db):
-    return [
-        OfficialFactory(title="Secretary of State", name="Alex Stone", last_name="Stone"),
-        OfficialFactory(title="Senator", name="Robin Vale", last_name="Vale"),
-        OfficialFactory(title="Representative", name="Sam Ortiz", last_name="Ortiz"),
-    ]
+    return three_email_officials()
 
 
 @pytest.fixture

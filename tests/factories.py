@@ -152,3 +152,12 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     subject = "Please act"
     organization_statement = "Please act."
     body = "Dear Secretary,\n\nPlease act.\n"
+
+
+def three_email_officials() -> list:
+    """A Secretary of State, a Senator and a Representative, each reached by email."""
+    return [
+        OfficialFactory(title="Secretary of State", name="Alex Stone", last_name="Stone"),
+        OfficialFactory(title="Senator", name="Robin Vale", last_name="Vale"),
+        OfficialFactory(title="Representative", name="Sam Ortiz", last_name="Ortiz"),
+    ]

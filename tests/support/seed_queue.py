@@ -16,14 +16,10 @@ def main(actions: int) -> int:
 
     django.setup()
     from alerts.models import Delivery
-    from tests.factories import CampaignFactory, OfficialFactory
+    from tests.factories import CampaignFactory, three_email_officials
     from tests.support.forms import submit_actions
 
-    officials = [
-        OfficialFactory(title="Secretary of State", name="Alex Stone", last_name="Stone"),
-        OfficialFactory(title="Senator", name="Robin Vale", last_name="Vale"),
-        OfficialFactory(title="Representative", name="Sam Ortiz", last_name="Ortiz"),
-    ]
+    officials = three_email_officials()
     campaign = CampaignFactory(targets=officials, double_opt_in=False, target_congress=False)
     submit_actions(campaign, officials, actions, tag="crash")
     return Delivery.objects.filter(status=Delivery.Status.QUEUED).count()
