@@ -184,7 +184,9 @@ WAIT_FOR_THE_DISK_AGAIN = "SELECT set_config('synchronous_commit', %(before)s, f
 DURABLE = "SELECT pg_logical_emit_message(true, 'action-alerts', 'end of a delivery batch')"
 
 
-class PostgresLedger(OrmLedger):
+class PostgresLedger:
+    """The same two writes as OrmLedger, each one statement."""
+
     def __init__(self):
         self._wrote = False
 
@@ -256,5 +258,5 @@ def _sent_params(sent: Sent) -> dict:
     }
 
 
-def ledger() -> OrmLedger:
+def ledger() -> OrmLedger | PostgresLedger:
     return PostgresLedger() if connection.vendor == "postgresql" else OrmLedger()
