@@ -92,11 +92,10 @@ def message_compose(
     subject: str,
     message: str,
     sender: dict,
-    asks: list | None = None,
+    asks: list,
 ) -> ComposedMessage:
     """`sender` holds the constituent's name and address as entered on the form; `asks` the
-    campaign's policy asks when the caller already has them."""
-    asks = list(campaign.asks.all()) if asks is None else asks
+    campaign's policy asks."""
     values = _values(sender=sender, asks=asks, official=official)
     template = {
         "thank": campaign.thank_template,

@@ -14,7 +14,7 @@ from legislators.models import Official
 
 from .channels import Channel, route
 from .delivery import deliveries_enqueue
-from .messages import message_compose, variant_for
+from .messages import ComposedMessage, message_compose, variant_for
 from .models import Action, Campaign, Delivery
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,25 @@ class Submitted:
 def campaign_cosigner_ids(campaign: Campaign) -> set[int]:
     """Legislators who signed any of the campaign's letters: they get the thank variant."""
     return set(campaign.letters.values_list("cosignatures__legislator_id", flat=True)) - {None}
+
+
+def messages_compose(*, campaign, officials, subject, message, sender) -> list[ComposedMessage]:
+    """What each official gets, in order, as the preview shows it and the delivery carries it:
+    the variant from the campaign's letters, its asks read once."""
+    cosigner_ids = campaign_cosigner_ids(campaign)
+    asks = list(campaign.asks.all())
+    return [
+        message_compose(
+            campaign=campaign,
+            official=official,
+            variant=variant_for(official, cosigner_ids=cosigner_ids),
+            subject=subject,
+            message=message,
+            sender=sender,
+            asks=asks,
+        )
+        for official in officials
+    ]
 
 
 def action_submit(
@@ -125,25 +144,21 @@ def _recently_written(campaign, email, officials) -> set[int]:
 def _deliveries_create(action, officials, sender) -> list[Delivery]:
     campaign = action.campaign
     now = timezone.now()
-    cosigner_ids = campaign_cosigner_ids(campaign)
-    asks = list(campaign.asks.all())
+    composed_messages = messages_compose(
+        campaign=campaign,
+        officials=officials,
+        subject=action.subject,
+        message=action.message,
+        sender=sender,
+    )
     confirmed = action.confirmed_at is not None or not campaign.double_opt_in
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
     deliveries = []
-    for official in officials:
+    for official, composed in zip(officials, composed_messages, strict=True):
         channel = route(official)
         # Offices reachable only through their web form: the constituent sends it there.
         manual = channel == Channel.CONTACT_FORM and not settings.DELIVERY_SANDBOX
         status = Delivery.Status.MANUAL if manual else waiting
-        composed = message_compose(
-            campaign=campaign,
-            official=official,
-            variant=variant_for(official, cosigner_ids=cosigner_ids),
-            subject=action.subject,
-            message=action.message,
-            sender=sender,
-            asks=asks,
-        )
         deliveries.append(
             Delivery(
                 action=action,

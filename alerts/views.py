@@ -14,12 +14,12 @@ from .forms import (
     form_token_is_valid,
     new_form_token,
 )
-from .messages import message_compose, suggested_message, variant_for
+from .messages import suggested_message
 from .middleware import frame_ancestors_header
 from .models import Action, Campaign, Delivery
 from .notifications import ConfirmationLinkError, action_for_confirmation
 from .selectors import campaign_letters
-from .services import action_confirm, action_submit, campaign_cosigner_ids
+from .services import action_confirm, action_submit, messages_compose
 
 
 def campaign_list(request):
@@ -153,27 +153,17 @@ def _previews(form, page):
         officials = [
             o for o in (*recipients.checkable, *recipients.representative_choices) if o.pk in chosen
         ]
-    campaign = form.campaign
-    cosigners = campaign_cosigner_ids(campaign)
-    asks = list(campaign.asks.all())
-    sender = {
-        name: form.value_of(name)
-        for name in ("first_name", "last_name", "street", "city", "state", "zip_code", "email")
-    }
-    previews = []
-    for official in officials:
-        variant = variant_for(official, cosigner_ids=cosigners)
-        composed = message_compose(
-            campaign=campaign,
-            official=official,
-            variant=variant,
-            subject=form.value_of("subject") or campaign.message_subject,
-            message=form.value_of("message"),
-            sender=sender,
-            asks=asks,
-        )
-        previews.append({"official": official, "variant": variant, "message": composed})
-    return previews
+    composed_messages = messages_compose(
+        campaign=form.campaign,
+        officials=officials,
+        subject=form.value_of("subject") or form.campaign.message_subject,
+        message=form.value_of("message"),
+        sender={name: form.value_of(name) for name in CONTACT_FIELDS},
+    )
+    return [
+        {"official": official, "variant": composed.variant, "message": composed}
+        for official, composed in zip(officials, composed_messages, strict=True)
+    ]
 
 
 def _submit(request, campaign, form, embed):
