@@ -1,5 +1,6 @@
 """Email to the constituent: the confirmation link, one reminder, and what happens next."""
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -50,6 +51,33 @@ def confirmation_url(action: Action) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
+def _email_constituent(*, to: str, templates: str, context: dict) -> None:
+    """alerts/email/<templates>_subject.txt and _body.txt, to the constituent, marked as
+    automatic so that their mail server sends no vacation reply back."""
+    subject = render_to_string(f"alerts/email/{templates}_subject.txt", context)
+    EmailMessage(
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"alerts/email/{templates}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    ).send()
+
+
+@contextlib.contextmanager
+def _once(model, pk, field: str, *, at=None, **conditions):
+    """Stamp `field` on one row, if it is unset and `conditions` hold, and yield whether this
+    caller won it; if what follows raises, the stamp is taken back for a later try."""
+    unstamped = model.objects.filter(pk=pk, **{f"{field}__isnull": True}, **conditions)
+    claimed = bool(unstamped.update(**{field: at or timezone.now()}))
+    try:
+        yield claimed
+    except BaseException:
+        if claimed:
+            model.objects.filter(pk=pk).update(**{field: None})
+        raise
+
+
 def _send_confirmation_email(action: Action, *, reminder: bool) -> None:
     deliveries = list(action.deliveries.select_related("official"))
     context = {
@@ -61,32 +89,16 @@ def _send_confirmation_email(action: Action, *, reminder: bool) -> None:
         "reminder": reminder,
         "expires_days": CONFIRM_MAX_AGE.days,
     }
-    subject = render_to_string("alerts/email/confirm_subject.txt", context).strip()
-    body = render_to_string("alerts/email/confirm_body.txt", context)
-    EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[action.email],
-        headers={"Auto-Submitted": "auto-generated"},
-    ).send()
+    _email_constituent(to=action.email, templates="confirm", context=context)
 
 
 def confirmation_send(*, action_id: int) -> bool:
     """Send the confirmation email once. False when it was already sent or not needed."""
-    claimed = Action.objects.filter(
-        pk=action_id, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
-    ).update(confirmation_sent_at=timezone.now())
-    if not claimed:
-        return False
-    action = Action.objects.select_related("campaign").get(pk=action_id)
-    try:
-        _send_confirmation_email(action, reminder=False)
-    except Exception:
-        # Release the claim so a retry (or the sweep) can send it.
-        Action.objects.filter(pk=action_id).update(confirmation_sent_at=None)
-        raise
-    return True
+    with _once(Action, action_id, "confirmation_sent_at", confirmed_at__isnull=True) as claimed:
+        if claimed:
+            action = Action.objects.select_related("campaign").get(pk=action_id)
+            _send_confirmation_email(action, reminder=False)
+    return claimed
 
 
 def reminders_send(*, now=None) -> int:
@@ -100,41 +112,31 @@ def reminders_send(*, now=None) -> int:
     ).values_list("pk", flat=True)
     sent = 0
     for action_id in list(due[:500]):
-        if not Action.objects.filter(pk=action_id, reminder_sent_at__isnull=True).update(
-            reminder_sent_at=now
-        ):
-            continue
-        action = Action.objects.select_related("campaign").get(pk=action_id)
         try:
-            _send_confirmation_email(action, reminder=True)
+            with _once(Action, action_id, "reminder_sent_at", at=now) as claimed:
+                if claimed:
+                    action = Action.objects.select_related("campaign").get(pk=action_id)
+                    _send_confirmation_email(action, reminder=True)
         except (smtplib.SMTPException, OSError) as exc:  # one bad address must not stop the rest
             logger.warning("reminder for action %s failed: %s", action_id, type(exc).__name__)
-            Action.objects.filter(pk=action_id).update(reminder_sent_at=None)
             continue
-        sent += 1
+        sent += claimed
     return sent
 
 
 def failure_notice_send(*, delivery_id) -> bool:
     """Tell the constituent a message could not be delivered, with the official's own contact
     form and a copy of the text to send there. Once per delivery."""
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, status=Delivery.Status.FAILED, constituent_notified_at__isnull=True
-    ).update(constituent_notified_at=timezone.now())
-    if not claimed:
-        return False
-    delivery = Delivery.objects.select_related("action__campaign", "official").get(pk=delivery_id)
-    context = {"delivery": delivery, "action": delivery.action, "official": delivery.official}
-    subject = render_to_string("alerts/email/failed_subject.txt", context).strip()
-    try:
-        EmailMessage(
-            subject=" ".join(subject.split()),
-            body=render_to_string("alerts/email/failed_body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[delivery.action.email],
-            headers={"Auto-Submitted": "auto-generated"},
-        ).send()
-    except Exception:
-        Delivery.objects.filter(pk=delivery_id).update(constituent_notified_at=None)
-        raise
-    return True
+    failed = {"status": Delivery.Status.FAILED}
+    with _once(Delivery, delivery_id, "constituent_notified_at", **failed) as claimed:
+        if claimed:
+            delivery = Delivery.objects.select_related("action__campaign", "official").get(
+                pk=delivery_id
+            )
+            context = {
+                "delivery": delivery,
+                "action": delivery.action,
+                "official": delivery.official,
+            }
+            _email_constituent(to=delivery.action.email, templates="failed", context=context)
+    return claimed
