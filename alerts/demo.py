@@ -9,7 +9,8 @@ from django.db import transaction
 from legislators.matching import match_cosigners
 from legislators.models import Chamber, Legislator, Official, Term
 
-from .models import Campaign, Cosignature, Letter, PolicyAsk
+from .letters import cosignatures_save
+from .models import Campaign, Letter, PolicyAsk
 
 SLUG = "artsakh-un-protection-mandate"
 LETTER_DATE = dt.date(2023, 9, 20)
@@ -221,9 +222,9 @@ def demo_load() -> Campaign:
         signers = _signers_matched()
     else:
         signers = _signers_created()
-    for legislator, role in signers:
-        Cosignature.objects.update_or_create(
-            letter=letter, legislator=legislator, defaults={"role": role}
+    for role in dict.fromkeys(role for _, role in signers):
+        cosignatures_save(
+            letter=letter, legislator_ids=[s.pk for s, r in signers if r == role], role=role
         )
 
     # Offices the importer keeps current (import_executive) are only created when missing, so

@@ -14,8 +14,10 @@ def cosignatures_save(*, letter: Letter, legislator_ids: Iterable[int], role: st
     if role not in Cosignature.Role.values:
         raise ValueError(f"unknown cosignature role {role!r}")
     ids = list(dict.fromkeys(legislator_ids))
-    for legislator_id in ids:
-        Cosignature.objects.update_or_create(
-            letter=letter, legislator_id=legislator_id, defaults={"role": role}
-        )
+    Cosignature.objects.bulk_create(
+        [Cosignature(letter=letter, legislator_id=pk, role=role) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["letter", "legislator"],
+        update_fields=["role"],
+    )
     return len(ids)
