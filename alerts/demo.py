@@ -218,7 +218,7 @@ def demo_load() -> Campaign:
     letter, _ = Letter.objects.update_or_create(
         campaign=campaign, sent_on=LETTER_DATE, defaults=LETTER
     )
-    if Term.objects.filter(start__lte=LETTER_DATE, end__gte=LETTER_DATE).exists():
+    if Term.objects.covering(LETTER_DATE).exists():
         signers = _signers_matched()
     else:
         signers = _signers_created()

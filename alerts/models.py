@@ -150,9 +150,6 @@ class Campaign(models.Model):
     def __str__(self):
         return self.title
 
-    def is_open(self, *, now=None):
-        return Campaign.objects.live(now=now).filter(pk=self.pk).exists()
-
 
 class PolicyAsk(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="asks")

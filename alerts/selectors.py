@@ -36,10 +36,8 @@ def letter_signers_by_state(letter: Letter) -> list[tuple[str, list[Signer]]]:
     cosignatures = list(letter.cosignatures.all())
     terms = {
         term.legislator_id: term
-        for term in Term.objects.filter(
-            legislator__in=[c.legislator_id for c in cosignatures],
-            start__lte=letter.sent_on,
-            end__gte=letter.sent_on,
+        for term in Term.objects.covering(letter.sent_on).filter(
+            legislator__in=[c.legislator_id for c in cosignatures]
         )
     }
     by_state: dict[str, list[Signer]] = {}

@@ -32,9 +32,6 @@ class Recipients:
         """For a ZIP split between districts: the representatives to pick one from."""
         return self.delegation.candidate_representatives if self.is_split else []
 
-    def allowed_ids(self) -> set[int]:
-        return {o.pk for o in (*self.checkable, *self.representative_choices)}
-
 
 def recipients_for(
     *, campaign: Campaign, zip_code: str, state: str = "", street: str = "", city: str = ""

@@ -63,10 +63,6 @@ class Delegation:
     def candidate_representatives(self) -> list[Official]:
         return [o for o in self.representatives.values() if o is not None]
 
-    def officials(self) -> list[Official]:
-        """Everyone this constituent may write: senators, and the representative(s) candidate."""
-        return [*self.senators, *self.candidate_representatives]
-
 
 def normalize_zip(value: str) -> str:
     match = ZIP_RE.match((value or "").strip())

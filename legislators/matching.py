@@ -541,11 +541,9 @@ def _one_match(
     return result
 
 
-def candidates_on(on: dt.date, *, chamber: str | None = None) -> list[tuple[Legislator, Term]]:
+def candidates_on(on: dt.date) -> list[tuple[Legislator, Term]]:
     """(legislator, term) for every term covering `on`, in one query."""
-    terms = Term.objects.filter(start__lte=on, end__gte=on).select_related("legislator")
-    if chamber:
-        terms = terms.filter(chamber=chamber)
+    terms = Term.objects.covering(on).select_related("legislator")
     return [(term.legislator, term) for term in terms.order_by("legislator_id", "start")]
 
 

@@ -162,6 +162,11 @@ class Official(models.Model):
         return f"{self.title} {self.name}"
 
 
+class TermQuerySet(models.QuerySet):
+    def covering(self, day):
+        return self.filter(start__lte=day, end__gte=day)
+
+
 class Term(models.Model):
     """One term of office, as in congress-legislators: answers "who held this seat on day D"."""
 
@@ -173,6 +178,8 @@ class Term(models.Model):
     party = models.CharField(max_length=1, choices=Party.choices, blank=True)
     start = models.DateField()
     end = models.DateField()
+
+    objects = TermQuerySet.as_manager()
 
     class Meta:
         ordering = ["legislator", "start"]
