@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from legislators.lookup import Delegation, delegation_for_address, normalize_zip
+from legislators.lookup import Delegation, delegation_for_address
 from legislators.models import Official
 
 from .models import Campaign
@@ -42,7 +42,5 @@ def recipients_for(
         delegation = delegation_for_address(
             zip_code=zip_code, state=state or None, street=street, city=city
         )
-    else:
-        normalize_zip(zip_code)
     fixed = list(campaign.targets.filter(is_active=True).order_by("kind", "title"))
     return Recipients(fixed=fixed, delegation=delegation)

@@ -5,7 +5,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+from legislators.lookup import AddressError, normalize_zip
 
 # Control characters and the Unicode line/paragraph separators: anything that could break a
 # mail header into two, or hide text.
@@ -13,8 +13,11 @@ _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
 
 
 def validate_zip_code(value):
-    if not ZIP_RE.match(value or ""):
-        raise ValidationError(_("Enter a 5-digit ZIP code, like 20001 or 20001-1234."), code="zip")
+    """The form's check is the lookup's: a ZIP the form takes, the lookup can read."""
+    try:
+        normalize_zip(value)
+    except AddressError as exc:
+        raise ValidationError(str(exc), code="zip") from exc
 
 
 def validate_single_line(value):
