@@ -6,7 +6,7 @@ from django.db.models import Count, Min, Prefetch
 from django.utils import timezone
 
 from legislators import states
-from legislators.models import Chamber, Legislator, Term
+from legislators.models import Legislator, Term
 
 from .models import Campaign, Cosignature, Delivery, Letter
 
@@ -23,12 +23,6 @@ class Signer:
     @property
     def is_lead(self):
         return self.role == Cosignature.Role.LEAD
-
-
-def _seat(term: Term) -> str:
-    if term.chamber == Chamber.SENATE:
-        return f"{term.state}, Senate"
-    return f"{term.state}-AL" if term.district in (0, -1) else f"{term.state}-{term.district:02d}"
 
 
 def letter_signers_by_state(letter: Letter) -> list[tuple[str, list[Signer]]]:
@@ -49,7 +43,7 @@ def letter_signers_by_state(letter: Letter) -> list[tuple[str, list[Signer]]]:
             legislator=legislator,
             role=cosignature.role,
             party=term.party if term else legislator.party,
-            seat=_seat(term) if term else legislator.seat,
+            seat=term.seat if term else legislator.seat,
         )
         by_state.setdefault(state, []).append(signer)
     named = [(states.ALL.get(code, code), signers) for code, signers in by_state.items()]

@@ -94,7 +94,7 @@ class _Person:
 def cwc_office_code(*, chamber: str, state: str, district: int | None, senate_class: int | None):
     """House: H + state + 2-digit district (at-large 00). Senate: S + state + class index."""
     if chamber == Chamber.HOUSE:
-        return f"H{state}{max(district or 0, 0):02d}"
+        return f"H{state}{district:02d}"
     return f"S{state}{senate_class - 1:02d}"
 
 
@@ -135,6 +135,8 @@ def _person(index: int, raw: dict) -> _Person:
         district = term.get("district") if chamber == Chamber.HOUSE else None
         if chamber == Chamber.HOUSE and not isinstance(district, int):
             raise DataError(f"{term_where}: House term without a district")
+        if chamber == Chamber.HOUSE:
+            district = max(district, 0)  # the data's -1 (an at-large seat, historically) is 0
         senate_class = term.get("class") if chamber == Chamber.SENATE else None
         if chamber == Chamber.SENATE and senate_class not in {1, 2, 3}:
             raise DataError(f"{term_where}: Senate term without a class")
@@ -165,7 +167,7 @@ def _person(index: int, raw: dict) -> _Person:
         "party": last["party"],
         "state": last["state"],
         "chamber": last["chamber"],
-        "district": max(last["district"], 0) if last["chamber"] == Chamber.HOUSE else None,
+        "district": last["district"],
         "senate_class": last["senate_class"],
         "phone": contact.get("phone") or "",
         "office_address": contact.get("address") or "",

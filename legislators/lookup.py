@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from . import states
 from .geocoders import GeocoderError, get_geocoder
-from .models import Chamber, Official, ZipDistrict
+from .models import Chamber, Official, ZipDistrict, house_seat
 
 ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 
@@ -27,7 +27,7 @@ class Seat:
     district: int
 
     def __str__(self):
-        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district:02d}"
+        return house_seat(self.state, self.district)
 
 
 @dataclass

@@ -353,11 +353,7 @@ def term_party(term: Term) -> str:
 
 def seat_label(term: Term) -> str:
     """ "D-CA-30" for a Representative, "D-DC-AL" at large, "D-NJ, Senate" for a Senator."""
-    party = term_party(term)
-    if term.chamber == Chamber.SENATE:
-        return f"{party}-{term.state}, Senate"
-    district = term.district or 0
-    return f"{party}-{term.state}-{district:02d}" if district > 0 else f"{party}-{term.state}-AL"
+    return f"{term_party(term)}-{term.seat}"
 
 
 @dataclass(frozen=True)
@@ -515,7 +511,7 @@ def _one_match(
         same = [
             (leg, term)
             for leg, term in steps[-1]
-            if term.chamber == Chamber.HOUSE and max(term.district or 0, 0) == parsed.district
+            if term.chamber == Chamber.HOUSE and term.district == parsed.district
         ]
         if not same:
             theirs = _values(steps[-1], seat_label)

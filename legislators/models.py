@@ -90,11 +90,9 @@ class Legislator(models.Model):
 
     @property
     def seat(self):
-        if self.chamber == Chamber.SENATE:
-            return self.state
-        if self.district == 0:
-            return f"{self.state}-AL"
-        return f"{self.state}-{self.district:02d}"
+        return (
+            self.state if self.chamber == Chamber.SENATE else house_seat(self.state, self.district)
+        )
 
     @property
     def title(self):
@@ -162,6 +160,11 @@ class Official(models.Model):
         return f"{self.title} {self.name}"
 
 
+def house_seat(state: str, district: int) -> str:
+    """ "CA-30", or "WY-AL" for an at-large seat (district 0)."""
+    return f"{state}-AL" if district == 0 else f"{state}-{district:02d}"
+
+
 class TermQuerySet(models.QuerySet):
     def covering(self, day):
         return self.filter(start__lte=day, end__gte=day)
@@ -173,7 +176,7 @@ class Term(models.Model):
     legislator = models.ForeignKey(Legislator, on_delete=models.CASCADE, related_name="terms")
     chamber = models.CharField(max_length=6, choices=Chamber.choices)
     state = models.CharField(max_length=2, choices=states.CHOICES)
-    district = models.SmallIntegerField(null=True, blank=True)
+    district = models.PositiveSmallIntegerField(null=True, blank=True)  # House: 0 is at-large
     senate_class = models.PositiveSmallIntegerField(null=True, blank=True)
     party = models.CharField(max_length=1, choices=Party.choices, blank=True)
     start = models.DateField()
@@ -193,6 +196,13 @@ class Term(models.Model):
 
     def __str__(self):
         return f"{self.legislator_id} {self.chamber} {self.state} {self.start} to {self.end}"
+
+    @property
+    def seat(self) -> str:
+        """ "CA, Senate", or the House seat: "CA-30", "WY-AL"."""
+        if self.chamber == Chamber.SENATE:
+            return f"{self.state}, Senate"
+        return house_seat(self.state, self.district)
 
 
 class ZipDistrict(models.Model):
