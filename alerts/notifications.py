@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import Action, Delivery
+from .selectors import by_mode
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,13 @@ def _once(model, pk, field: str, *, at=None, **conditions):
 
 
 def _send_confirmation_email(action: Action, *, reminder: bool) -> None:
-    deliveries = list(action.deliveries.select_related("official"))
+    automatic, manual = by_mode(action.deliveries.select_related("official"))
     context = {
         "action": action,
         "campaign": action.campaign,
         "url": confirmation_url(action),
-        "officials": [d.official for d in deliveries if d.status != Delivery.Status.MANUAL],
-        "manual": [d for d in deliveries if d.status == Delivery.Status.MANUAL],
+        "officials": [d.official for d in automatic],
+        "manual": manual,
         "reminder": reminder,
         "expires_days": CONFIRM_MAX_AGE.days,
     }

@@ -11,6 +11,18 @@ from legislators.models import Legislator, Term
 from .models import Campaign, Cosignature, Delivery, Letter
 
 
+def actions_counted(campaign: Campaign) -> int:
+    """The number the campaign page, its counter and the thank-you page show."""
+    return campaign.actions.counted().count()
+
+
+def by_mode(deliveries) -> tuple[list[Delivery], list[Delivery]]:
+    """(sent for the constituent, to send themselves through the office's contact form)."""
+    deliveries = list(deliveries)
+    manual = [d for d in deliveries if d.status == Delivery.Status.MANUAL]
+    return [d for d in deliveries if d.status != Delivery.Status.MANUAL], manual
+
+
 @dataclass(frozen=True)
 class Signer:
     """A cosigner as they were on the letter's date (Adam Schiff signed as a Representative)."""

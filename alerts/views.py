@@ -18,7 +18,7 @@ from .messages import suggested_message
 from .middleware import frame_ancestors_header
 from .models import Action, Campaign, Delivery
 from .notifications import ConfirmationLinkError, action_for_confirmation
-from .selectors import campaign_letters
+from .selectors import actions_counted, by_mode, campaign_letters
 from .services import action_confirm, action_submit, messages_compose
 
 
@@ -190,7 +190,7 @@ def _decoy_thanks(request, campaign, embed):
 
 
 def _thanks_context(request, campaign, *, action):
-    count = Action.objects.filter(campaign=campaign).counted().count()
+    count = actions_counted(campaign)
     share_url = request.build_absolute_uri(reverse("alerts:campaign_detail", args=[campaign.slug]))
     if action is not None:
         share_url += f"?ref={action.referral_code}"
@@ -205,12 +205,14 @@ def _thanks_context(request, campaign, *, action):
 
 def _thanks(request, campaign, action_id, *, embed):
     action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
-    deliveries = list(action.deliveries.select_related("official").order_by("official__kind"))
+    automatic, manual = by_mode(
+        action.deliveries.select_related("official").order_by("official__kind")
+    )
     context = _thanks_context(request, campaign, action=action)
     context.update(
         _layout(embed),
-        deliveries=[d for d in deliveries if d.status != Delivery.Status.MANUAL],
-        manual=[d for d in deliveries if d.status == Delivery.Status.MANUAL],
+        deliveries=automatic,
+        manual=manual,
         skipped=action.skipped_officials.all(),
         awaiting_confirmation=campaign.double_opt_in and action.confirmed_at is None,
     )
@@ -230,7 +232,7 @@ def embed_thanks(request, slug, action_id):
 @require_GET
 def campaign_count(request, slug):
     campaign = _live_campaign(slug)
-    count = Action.objects.filter(campaign=campaign).counted().count()
+    count = actions_counted(campaign)
     return JsonResponse({"count": count, "goal": campaign.goal})
 
 
