@@ -3,18 +3,24 @@
 Two queries: the ZIP's districts, then the sitting officials for them.
 """
 
+import logging
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from . import states
 from .geocoders import GeocoderError, get_geocoder
 from .models import Chamber, Official, ZipDistrict, house_seat
 
+logger = logging.getLogger(__name__)
+
 ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+GEOCODE_CACHE_SECONDS = 24 * 3600
 
 
 class AddressError(Exception):
@@ -114,10 +120,9 @@ def _narrow_by_geocoder(seats, *, street, city, zip_code):
     geocoder = get_geocoder()
     if geocoder is None:
         return seats, False
+    address = {"street": street, "city": city, "state": seats[0].state, "zip_code": zip_code}
     try:
-        match = geocoder.district_for(
-            street=street, city=city, state=seats[0].state, zip_code=zip_code
-        )
+        match = _geocoded(geocoder, address)
     except GeocoderError:
         return seats, False
     if match is not None:
@@ -125,6 +130,30 @@ def _narrow_by_geocoder(seats, *, street, city, zip_code):
         if seat in seats:
             return [seat], True
     return seats, False
+
+
+_NOT_CACHED = object()
+
+
+def _geocoded(geocoder, address: dict):
+    """The geocoder's answer for `address`, asked once a day: the form recomputes officials
+    from the address at every step, and a network call each time would slow every step. The
+    cache key is an HMAC of the address (personal data), the value only a district. A cache
+    that is down costs a call, not the lookup; a geocoder error is not remembered."""
+    asked = repr((settings.GEOCODER, sorted(address.items())))
+    key = f"geocode:{salted_hmac('legislators.geocode', asked).hexdigest()}"
+    try:
+        match = cache.get(key, _NOT_CACHED)
+    except Exception:
+        logger.warning("geocode cache unavailable", exc_info=True)
+        match = _NOT_CACHED
+    if match is _NOT_CACHED:
+        match = geocoder.district_for(**address)
+        try:
+            cache.set(key, match, GEOCODE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("geocode cache unavailable", exc_info=True)
+    return match
 
 
 def _with_officials(delegation: Delegation) -> Delegation:

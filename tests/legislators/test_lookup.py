@@ -1,10 +1,13 @@
 """delegation_for_address on the real ZIP → district data and the real current Congress."""
 
+import uuid
+
 import pytest
 
 from legislators.lookup import AddressError, Seat, delegation_for_address
 from legislators.models import Legislator, ZipDistrict
 from tests.factories import OfficialFactory
+from tests.support.geocoders import CountingGeocoder
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +168,19 @@ def test_without_a_geocoder_the_street_is_not_used(real_data, settings):
         zip_code="10001", state="NY", street="350 5th Ave", city="New York"
     )
     assert delegation.is_split
+
+
+def test_the_geocoder_is_asked_once_per_address_not_once_per_form_step(real_data, settings):
+    settings.GEOCODER = "tests.support.geocoders.CountingGeocoder"
+    CountingGeocoder.calls.clear()
+    city = f"New York {uuid.uuid4().hex}"  # an address no earlier run has cached
+
+    for _step in range(3):
+        delegation = delegation_for_address(
+            zip_code="10001", state="NY", street="350 5th Ave", city=city
+        )
+        assert _seats(delegation) == ["NY-12"]
+    for _step in range(2):  # a failure is not remembered: the next step asks again
+        delegation_for_address(zip_code="10001", state="NY", street="500 Broken Way", city=city)
+
+    assert CountingGeocoder.calls == ["350 5th Ave", "500 Broken Way", "500 Broken Way"]

@@ -13,3 +13,13 @@ class TableGeocoder:
         if street == "500 Broken Way":
             raise GeocoderError("service unavailable")
         return ANSWERS.get(street)
+
+
+class CountingGeocoder(TableGeocoder):
+    """TableGeocoder, counting the addresses it is asked about."""
+
+    calls: list[str] = []
+
+    def district_for(self, *, street, city, state, zip_code):
+        CountingGeocoder.calls.append(street)
+        return super().district_for(street=street, city=city, state=state, zip_code=zip_code)
