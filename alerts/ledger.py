@@ -1,17 +1,20 @@
-"""The two writes the send loop makes for every delivery, in as few round trips as the
-database allows.
+"""The writes the send loop makes for every delivery, in as few round trips as the database
+allows. A write does either part or both, in one transaction:
 
-    claim(next, after_sent=previous):  previous sending → sent, its attempt finished;
-                                       next queued → sending under a lease, its attempt begun
-    record_sent(last):                 the batch's last delivery sending → sent
+    write(claim=next, after_sent=previous)   previous: sending → sent, its attempt finished
+                                             next: queued → sending under a lease, its
+                                                   attempt begun
+    claim(...), record_sent(...)             the same, waiting for the answer
 
-Each call is one transaction. Recording a send and claiming the next delivery together means
-one commit per delivery, and a kill can still only fall between a send and its record. When
-those commits must be on disk is DELIVERY_DURABLE_EVERY's choice (see PostgresLedger.batch).
+Recording a send and claiming a next delivery together means one commit per delivery, and a
+kill can still only fall between a send and its record. When those commits must be on disk
+is DELIVERY_DURABLE_EVERY's choice (see PostgresLedger.batch).
 
-On PostgreSQL each call is a single statement (data-modifying CTEs): at a thousand messages a
-second, the ORM's statements and commits cost more than the send itself (bench/delivery.py).
-Elsewhere (SQLite in development) the ORM does the same work inside transaction.atomic().
+On PostgreSQL each write is a single statement (data-modifying CTEs), and `write()` returns
+once it is sent, before PostgreSQL answers (alerts.inflight): the send loop has it run while
+it talks SMTP. At a thousand messages a second, the ORM's statements and commits cost more
+than the send itself, and waiting for them a third more (bench/delivery.py). Elsewhere
+(SQLite in development) the ORM does the same work inside transaction.atomic(), at once.
 Both are tested against the same cases.
 """
 
@@ -25,6 +28,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .inflight import Statement
 from .models import Attempt, Campaign, Delivery
 
 Status = Delivery.Status
@@ -57,11 +61,41 @@ def read_due(delivery_ids) -> list[Delivery]:
     return due
 
 
-class OrmLedger:
-    @contextlib.contextmanager
-    def batch(self):
-        """Around one task's batch (see PostgresLedger.batch)."""
-        yield
+class Pending:
+    """One write of the ledger: on its way (PostgreSQL) or done (ORM). `result()` waits for it
+    once and returns its claim's attempt id, or None (not claimed, or nothing to claim).
+
+    A failed write takes the record it carried down with it; but that send happened, so the
+    record is made again on its own before the error is raised."""
+
+    def __init__(self, book, claim: Delivery | None, after_sent: Sent | None, answer):
+        self._book = book
+        self._carried = after_sent if claim is not None else None  # a record riding on a claim
+        self._answer = answer
+        self._settled = False
+        self._value = self._error = None
+
+    def result(self) -> int | None:
+        if self._error is not None:
+            raise self._error
+        if not self._settled:
+            self._settled = True
+            try:
+                self._value = self._answer()
+            except BaseException as exc:  # kept: whoever asks again hears the same
+                self._error = exc
+                if self._carried and isinstance(exc, DatabaseError):
+                    self._book.write(after_sent=self._carried).result()
+                raise
+        return self._value
+
+
+class _Ledger:
+    """The writes of the send loop. `write()` may return before the database has answered
+    (PostgresLedger): nothing else may use the connection until its `result()` is in."""
+
+    def write(self, *, claim=None, after_sent=None) -> Pending:
+        raise NotImplementedError
 
     def claim(self, delivery: Delivery, *, after_sent: Sent | None = None) -> int | None:
         """Claim `delivery` (as read_due read it) if it is still queued, due and as it was read
@@ -69,19 +103,57 @@ class OrmLedger:
         numbered after every earlier one: an operator's retry resets the count of attempts
         left, not the history; and as any claim changes the count, the last number read is
         still the last one when the claim succeeds. Returns the new attempt's id, or None."""
+        return self.write(claim=delivery, after_sent=after_sent).result()
+
+    def record_sent(self, sent: Sent) -> None:
+        """Only over our own claim: if the lease ran out and the sweep let another worker
+        claim the delivery again, the state is theirs to record."""
+        self.write(after_sent=sent).result()
+
+    @staticmethod
+    def release(delivery: Delivery, attempt_id: int) -> bool:
+        """Undo a claim whose send never started (the batch was stopped after claiming it):
+        queued again as it was before, its attempt gone. Rare, so plain ORM on both ledgers."""
+        with transaction.atomic():
+            released = Delivery.objects.filter(
+                pk=delivery.pk, status=Status.SENDING, attempts=delivery.attempts
+            ).update(
+                status=Status.QUEUED,
+                attempts=delivery.attempts - 1,
+                lease_expires_at=None,
+                updated_at=timezone.now(),
+            )
+            if released:
+                Attempt.objects.filter(pk=attempt_id, outcome="").delete()
+        return bool(released)
+
+
+class OrmLedger(_Ledger):
+    @contextlib.contextmanager
+    def batch(self):
+        """Around one task's batch (see PostgresLedger.batch)."""
+        yield
+
+    def write(self, *, claim=None, after_sent=None) -> Pending:
+        pending = Pending(self, claim, after_sent, lambda: self._write(claim, after_sent))
+        with contextlib.suppress(DatabaseError):  # kept in `pending`, raised by its result()
+            pending.result()
+        return pending
+
+    def _write(self, claim, after_sent) -> int | None:
         now = timezone.now()
         lease_expires_at = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
         with transaction.atomic():
             if after_sent:
                 self._record_sent(after_sent, now)
+            if claim is None:
+                return None
             claimed = (
-                Delivery.objects.filter(
-                    pk=delivery.pk, status=Status.QUEUED, attempts=delivery.attempts
-                )
+                Delivery.objects.filter(pk=claim.pk, status=Status.QUEUED, attempts=claim.attempts)
                 .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
                 .update(
                     status=Status.SENDING,
-                    attempts=delivery.attempts + 1,
+                    attempts=claim.attempts + 1,
                     sending_started_at=now,
                     lease_expires_at=lease_expires_at,
                     updated_at=now,
@@ -90,22 +162,16 @@ class OrmLedger:
             if not claimed:
                 return None
             attempt = Attempt.objects.create(
-                delivery=delivery,
-                number=delivery.last_attempt_number + 1,
-                channel=delivery.channel,
+                delivery=claim,
+                number=claim.last_attempt_number + 1,
+                channel=claim.channel,
                 started_at=now,
             )
-        _claimed(delivery, now, lease_expires_at)
+        _claimed(claim, now, lease_expires_at)
         return attempt.pk
-
-    def record_sent(self, sent: Sent) -> None:
-        with transaction.atomic():
-            self._record_sent(sent, timezone.now())
 
     @staticmethod
     def _record_sent(sent: Sent, now) -> None:
-        """Only over our own claim: if the lease ran out and the sweep let another worker
-        claim the delivery again, the state is theirs to record."""
         marked = Delivery.objects.filter(
             pk=sent.delivery.pk, status=Status.SENDING, attempts=sent.delivery.attempts
         ).update(
@@ -136,9 +202,21 @@ def _sql(text: str) -> str:
     return text.format(delivery=Delivery._meta.db_table, attempt=Attempt._meta.db_table)
 
 
-def _statement(*ctes: str, then: str) -> str:
+_TYPES = {
+    "now": "timestamptz",
+    "lease_expires_at": "timestamptz",
+    "claim_id": "uuid",
+    "attempts": "smallint",
+    "number": "smallint",
+    "sent_id": "uuid",
+    "sent_attempts": "smallint",
+    "sent_attempt_id": "bigint",
+}
+
+
+def _statement(*ctes: str, then: str) -> Statement:
     """WITH these CTEs, then a final SELECT."""
-    return _sql(f"WITH {', '.join(ctes)} {then}")
+    return Statement(_sql(f"WITH {', '.join(ctes)} {then}"), types=_TYPES)
 
 
 _RECORD_SENT = """
@@ -184,7 +262,7 @@ WAIT_FOR_THE_DISK_AGAIN = "SELECT set_config('synchronous_commit', %(before)s, f
 DURABLE = "SELECT pg_logical_emit_message(true, 'action-alerts', 'end of a delivery batch')"
 
 
-class PostgresLedger:
+class PostgresLedger(_Ledger):
     """The same two writes as OrmLedger, each one statement."""
 
     def __init__(self):
@@ -222,32 +300,39 @@ class PostgresLedger:
             if self._wrote:
                 cursor.execute(DURABLE)
 
-    def claim(self, delivery, *, after_sent=None):
+    def write(self, *, claim=None, after_sent=None) -> Pending:
         now = timezone.now()
         lease_expires_at = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-        params = {
-            "now": now,
-            "lease_expires_at": lease_expires_at,
-            "claim_id": delivery.pk,
-            "attempts": delivery.attempts,
-            "number": delivery.last_attempt_number + 1,
-        }
-        statement = CLAIM
-        if after_sent:
-            statement = RECORD_SENT_AND_CLAIM
+        params = {"now": now}
+        if claim is not None:
+            params |= {
+                "lease_expires_at": lease_expires_at,
+                "claim_id": claim.pk,
+                "attempts": claim.attempts,
+                "number": claim.last_attempt_number + 1,
+            }
+        if after_sent is not None:
             params |= _sent_params(after_sent)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        _claimed(delivery, now, lease_expires_at)
-        self._wrote = True
-        return row[0]
+        if claim is None:
+            statement = RECORD_SENT
+        else:
+            statement = CLAIM if after_sent is None else RECORD_SENT_AND_CLAIM
+        try:
+            inflight = statement.start(params)
+        except DatabaseError as exc:
+            inflight = exc
 
-    def record_sent(self, sent):
-        with connection.cursor() as cursor:
-            cursor.execute(RECORD_SENT, {"now": timezone.now(), **_sent_params(sent)})
+        def answer():
+            if isinstance(inflight, DatabaseError):  # it never left: raised where errors are
+                raise inflight
+            rows = inflight.result()
+            if claim is None or not rows:
+                return None
+            _claimed(claim, now, lease_expires_at)
+            self._wrote = True
+            return int(rows[0][0])
+
+        return Pending(self, claim, after_sent, answer)
 
 
 def _sent_params(sent: Sent) -> dict:

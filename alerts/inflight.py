@@ -1,0 +1,138 @@
+"""A PostgreSQL statement sent now and answered later, on Django's own connection.
+
+The send loop has the database commit one delivery's record while it talks SMTP for the next:
+waiting for PostgreSQL (a round trip, a disk flush, a turn on a shared CPU) was a third of a
+worker's time (bench/delivery.py). Django's cursor sends and waits in one call; libpq, through
+psycopg's documented low-level layer (`psycopg.pq`), can send, return, and read the answer
+later. Until then the connection is busy: a query Django is asked to run meanwhile (a channel
+reading something the batch did not load, say) first waits for the answer, which is kept for
+`InFlight.result()`; the overlap is lost, nothing else.
+
+What Django gives its own statements, these keep: errors come as django.db errors (and mark
+the connection for Django to check before reusing it), the statement is in
+`connection.queries` when queries are logged, and inside atomic() it joins the transaction.
+"""
+
+import contextlib
+import re
+import time
+
+from django.db import DatabaseError, connection
+from psycopg import errors, generators, pq
+
+_AS_TEXT = {
+    "uuid": str,
+    "timestamptz": lambda value: value.isoformat(),
+    "smallint": str,
+    "bigint": str,
+}
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+_IDLE = pq.TransactionStatus.IDLE
+_ANSWERED = {pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK}
+
+
+class Statement:
+    """SQL with %(name)s parameters, the type of each given once."""
+
+    def __init__(self, sql: str, *, types: dict[str, str]):
+        self.sql = sql
+        self.parameters = list(dict.fromkeys(_PARAMETER.findall(sql)))
+        number = {parameter: n for n, parameter in enumerate(self.parameters, start=1)}
+        self._numbered = _PARAMETER.sub(lambda m: f"${number[m[1]]}::{types[m[1]]}", sql).encode()
+        self._as_text = [_AS_TEXT[types[parameter]] for parameter in self.parameters]
+
+    def start(self, params: dict) -> "InFlight":
+        """Send the statement with these parameters, and return without waiting."""
+        values = [
+            None if params[parameter] is None else as_text(params[parameter]).encode()
+            for parameter, as_text in zip(self.parameters, self._as_text, strict=True)
+        ]
+        connection.ensure_connection()
+        connection.validate_no_broken_transaction()
+        raw = connection.connection
+        started = time.monotonic()
+        with connection.wrap_database_errors:
+            if not connection.get_autocommit() and raw.pgconn.transaction_status == _IDLE:
+                # psycopg opens atomic()'s transaction lazily, with its own next statement;
+                # this one goes past psycopg, so it opens the transaction itself.
+                raw.pgconn.send_query(b"BEGIN")
+                _checked(raw.wait(generators.execute(raw.pgconn)))
+            raw.pgconn.send_query_params(self._numbered, values)
+            raw.wait(generators.send(raw.pgconn))
+        return InFlight(self, raw, values, started)
+
+
+class InFlight:
+    """A statement on its way. `result()` waits for its rows (as text), once."""
+
+    def __init__(self, statement: Statement, raw, values: list, started: float):
+        self._statement = statement
+        self._raw = raw
+        self._values = values
+        self._started = started
+        self._rows = self._error = None
+        connection.execute_wrappers.append(self._answer_first)
+
+    def result(self) -> list[tuple[str | None, ...]]:
+        if self._error is not None:
+            raise self._error
+        if self._rows is None:
+            connection.execute_wrappers.remove(self._answer_first)
+            try:
+                self._rows = self._fetch()
+            except BaseException as exc:  # kept: whoever asks again hears the same
+                self._error = exc
+                raise
+            finally:
+                self._log()
+        return self._rows
+
+    def _answer_first(self, execute, sql, params, many, context):
+        """Django's query hook while this statement is on its way. Its error is for its own
+        asker, not for the query that happened to come next."""
+        with contextlib.suppress(Exception):
+            self.result()
+        return execute(sql, params, many, context)
+
+    def _fetch(self):
+        try:
+            with connection.wrap_database_errors:
+                [result] = _checked(self._raw.wait(generators.fetch_many(self._raw.pgconn)))
+        except DatabaseError:
+            raise
+        except BaseException:
+            # Cut off waiting (the soft time limit, say), the connection may still hold part of
+            # the answer: Django checks a connection that had errors before it serves a task.
+            connection.errors_occurred = True
+            raise
+        encoding = self._raw.info.encoding
+        return [
+            tuple(
+                None if (value := result.get_value(row, column)) is None else value.decode(encoding)
+                for column in range(result.nfields)
+            )
+            for row in range(result.ntuples)
+        ]
+
+    def _log(self):
+        if connection.queries_logged:
+            values = [None if value is None else value.decode() for value in self._values]
+            connection.queries_log.append(
+                {
+                    "sql": f"{self._statement.sql} -- sent ahead, with {values}",
+                    "time": f"{time.monotonic() - self._started:.3f}",
+                }
+            )
+
+
+def _checked(results):
+    for result in results:
+        if result.status not in _ANSWERED:
+            sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
+            try:
+                error = errors.lookup(sqlstate.decode())
+            except (AttributeError, KeyError):  # no SQLSTATE, or one psycopg does not know
+                error = errors.DatabaseError
+            message = (result.error_message or b"").decode(errors="replace").strip()
+            raise error(message or pq.ExecStatus(result.status).name)
+    return results

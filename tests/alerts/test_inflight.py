@@ -1,0 +1,129 @@
+"""A statement sent ahead on Django's connection: it leaves at once, answers later, and is
+otherwise treated like Django's own statements (errors, transactions, query logging)."""
+
+import datetime as dt
+import uuid
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from alerts.inflight import Statement
+from alerts.models import Delivery
+from tests.factories import DeliveryFactory
+from tests.support.processes import wait_until
+
+TYPES = {"id": "uuid", "at": "timestamptz", "small": "smallint", "big": "bigint"}
+
+
+def _other_connection():
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=connection.settings_dict["NAME"]
+    )
+
+
+@pytest.mark.django_db
+def test_parameters_go_typed_and_rows_come_back_as_text():
+    at = dt.datetime(2023, 9, 20, 14, 30, tzinfo=dt.UTC)
+    key = uuid.uuid4()
+    statement = Statement(
+        "SELECT %(id)s, %(at)s = %(at)s, %(small)s + 1, %(big)s, %(small)s IS NULL", types=TYPES
+    )
+
+    rows = statement.start({"id": key, "at": at, "small": 41, "big": 2**40}).result()
+    assert rows == [(str(key), "t", "42", str(2**40), "f")]
+
+    [(*_, null)] = statement.start({"id": key, "at": at, "small": None, "big": 1}).result()
+    assert null == "t"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_returns_before_the_database_answers():
+    statement = Statement("SELECT pg_advisory_lock(%(big)s), pg_backend_pid()", types=TYPES)
+    blocker = _other_connection()
+    blocker.execute("SELECT pg_advisory_lock(7041)")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '20s'")  # a bound, should start() ever wait
+            cursor.execute("SELECT pg_backend_pid()")
+            [(ours,)] = cursor.fetchall()
+
+        inflight = statement.start({"big": 7041})
+
+        def waiting_for_the_lock():
+            row = blocker.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [ours]
+            ).fetchone()
+            return row == ("Lock",)
+
+        wait_until(waiting_for_the_lock, timeout=10, message="our statement waits on the lock")
+    finally:
+        blocker.execute("SELECT pg_advisory_unlock(7041)")
+        blocker.close()
+    assert inflight.result() == [("", str(ours))]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+
+
+@pytest.mark.django_db
+def test_a_query_made_meanwhile_waits_for_the_answer_and_both_succeed():
+    delivery = DeliveryFactory()
+    statement = Statement(
+        "UPDATE alerts_delivery SET attempts = %(small)s WHERE id = %(id)s RETURNING attempts",
+        types=TYPES,
+    )
+
+    inflight = statement.start({"small": 3, "id": delivery.pk})
+    assert Delivery.objects.get(pk=delivery.pk).attempts == 3  # the update was answered first
+
+    assert inflight.result() == [("3",)]
+    assert inflight.result() == [("3",)]  # kept, not read twice
+    assert not connection.execute_wrappers
+
+
+@pytest.mark.django_db
+def test_a_failed_statement_raises_djangos_error_and_the_connection_goes_on():
+    statement = Statement("SELECT 1 / %(small)s", types=TYPES)
+
+    with transaction.atomic():  # a savepoint: the failure rolls back to it, as Django's would
+        inflight = statement.start({"small": 0})
+        with pytest.raises(DataError, match="division by zero"):
+            inflight.result()
+        transaction.set_rollback(True)
+
+    assert statement.start({"small": 2}).result() == [("0",)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_atomic_the_statement_joins_the_transaction():
+    delivery = DeliveryFactory()
+    statement = Statement(
+        "UPDATE alerts_delivery SET attempts = %(small)s WHERE id = %(id)s", types=TYPES
+    )
+
+    with transaction.atomic():  # nothing sent yet: psycopg has not opened the transaction
+        statement.start({"small": 5, "id": delivery.pk}).result()
+        transaction.set_rollback(True)
+    assert Delivery.objects.get(pk=delivery.pk).attempts == 0
+
+    statement.start({"small": 6, "id": delivery.pk}).result()  # autocommit: kept at once
+    with _other_connection() as other:
+        [(attempts,)] = other.execute(
+            "SELECT attempts FROM alerts_delivery WHERE id = %s", [delivery.pk]
+        ).fetchall()
+    assert attempts == 6
+
+
+@pytest.mark.django_db
+def test_the_statement_is_in_the_query_log_once():
+    statement = Statement("SELECT %(small)s", types=TYPES)
+
+    with CaptureQueriesContext(connection) as queries:
+        statement.start({"small": 9}).result()
+
+    [logged] = queries.captured_queries
+    assert logged["sql"].startswith("SELECT %(small)s")
+    assert "['9']" in logged["sql"]
