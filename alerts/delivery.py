@@ -9,6 +9,7 @@ state it expects (the affected-row count says whether it won):
     contact form only: manual (the constituent sends it through the official's form)
 """
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -83,34 +84,54 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     that fails, even with an unexpected error, or that another worker took, leaves the rest
     alone. Once `budget_seconds` have passed, or the task's soft time limit struck, those not
     yet started (all but the first, at least) are left queued and come back DEFERRED, for the
-    caller to hand back to the broker. A database error ends the batch."""
+    caller to hand back to the broker. A database error ends the batch.
+
+    While one delivery is being sent, the database records the send before it and claims the
+    one after it, in one statement (alerts.ledger). A send starts only once its own claim is
+    in; the only record that may not be in yet is its predecessor's."""
     started = time.monotonic()
     results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
     book = ledger()
-    unrecorded = None  # the last delivery sent, recorded together with the next claim
-    stopped = False  # by the soft time limit
     with book.batch():
-        for index, delivery in enumerate(read_due(results)):
+        due = read_due(results)
+        claiming, write = (due[0], book.write(claim=due[0])) if due else (None, None)
+        unrecorded = None  # the last delivery sent, its record not yet on its way
+        stopped = False  # by the soft time limit
+        for index, delivery in enumerate(due):
             pk = str(delivery.pk)
-            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
-            if index and (out_of_time or stopped):  # the first always starts: progress
+            if delivery is not claiming:  # the batch stopped before claiming it
                 results[pk] = Result(Outcome.DEFERRED)
                 continue
-            attempt_id = _claim(book, delivery, after_sent=unrecorded)
-            unrecorded = None
+            attempt_id = _answer(book, write, unrecorded)
+            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+            if index and (out_of_time or stopped):  # the first always starts: progress
+                if attempt_id is not None:
+                    book.release(delivery, attempt_id)
+                    results[pk] = Result(Outcome.DEFERRED)
+                claiming = attempt_id = None
+            else:
+                claiming = due[index + 1] if index + 1 < len(due) else None
+            write = None
+            if claiming or unrecorded:
+                write = book.write(claim=claiming, after_sent=unrecorded)
+                unrecorded = None
             if attempt_id is None:
                 continue
             # Outside any transaction on purpose: a rollback after a send would mean sending again.
             try:
                 _sender(delivery)(delivery)
             except DeliveryError as exc:
+                _settle(write)
                 results[pk] = _after_error(delivery, attempt_id, exc)
             except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
+                _settle(write)
                 results[pk] = _after_unexpected(delivery, attempt_id, exc)
                 stopped = isinstance(exc, SoftTimeLimitExceeded)
             else:
                 unrecorded = Sent(delivery, attempt_id)
                 results[pk] = Result(Outcome.SENT)
+        if write is not None:
+            _answer(book, write, unrecorded)
         if unrecorded:
             book.record_sent(unrecorded)
     for delivery_id, result in results.items():
@@ -121,13 +142,24 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     return results
 
 
-def _claim(book, delivery, *, after_sent):
+def _answer(book, write, unrecorded):
+    """The answer to the write on its way: its claim's attempt id. If the write failed, the
+    last send's record, which had not left yet, is made on its own before the error ends the
+    batch."""
     try:
-        return book.claim(delivery, after_sent=after_sent)
+        return write.result()
     except DatabaseError:
-        if after_sent:  # that send happened: its record must not fall with this claim
-            book.record_sent(after_sent)
+        if unrecorded:
+            book.record_sent(unrecorded)
         raise
+
+
+def _settle(write):
+    """Before the error's own writes: the answer to the write on its way, kept in it for the
+    next round (which raises its error, if it had one). atomic() cannot begin meanwhile."""
+    if write is not None:
+        with contextlib.suppress(DatabaseError):
+            write.result()
 
 
 def _after_unexpected(delivery, attempt_id, exc) -> Result:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts import delivery as delivery_module
 from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.ledger import OrmLedger, PostgresLedger, Sent, read_due
+from alerts.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
@@ -88,6 +88,34 @@ def test_one_refused_recipient_fails_alone(ledger_class, smtp_settings, smtp_sin
     assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages()) == sorted(
         [first.official.email, last.official.email]
     )
+
+
+def test_while_one_is_sent_the_one_before_is_recorded_and_the_one_after_claimed(
+    ledger_class, monkeypatch, smtp_settings
+):
+    deliveries = read_due([d.pk for d in _email_deliveries(4)])  # in the order they are sent
+    seen, in_flight = [], []
+
+    def sender(delivery):
+        def send(delivery):
+            in_flight.append(bool(connection.execute_wrappers))  # a write on its way?
+            statuses = dict(Delivery.objects.values_list("id", "status"))  # waits for it
+            seen.append([statuses[d.pk] for d in deliveries])
+
+        return send
+
+    monkeypatch.setattr(delivery_module, "_sender", sender)
+
+    deliveries_send(delivery_ids=_ids(deliveries))
+
+    assert seen == [
+        ["sending", "sending", "queued", "queued"],
+        ["sent", "sending", "sending", "queued"],
+        ["sent", "sent", "sending", "sending"],
+        ["sent", "sent", "sent", "sending"],
+    ]
+    assert in_flight == [ledger_class is PostgresLedger] * 4
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
 def test_deliveries_not_due_or_not_queued_are_skipped(ledger_class, smtp_settings, smtp_sink):
@@ -221,9 +249,10 @@ def test_a_batch_on_postgresql_costs_one_statement_per_delivery(
         deliveries_send(delivery_ids=_ids(deliveries))
 
     # The deliveries with their actions and officials, their campaigns, then per delivery one
-    # statement (record the previous send, claim this one), and the last send's record. With
-    # durability every batch: commits stop waiting for the disk, start again, and one waits.
-    assert len(queries) == 2 + 5 + 1 + ends, [q["sql"][:60] for q in queries]
+    # statement (claim it, and record the send before the last), and the last two sends'
+    # records. With durability every batch: commits stop waiting for the disk, start again,
+    # and one waits.
+    assert len(queries) == 2 + 5 + 2 + ends, [q["sql"][:60] for q in queries]
     assert Delivery.objects.filter(status=Status.SENT).count() == 5
 
 
@@ -251,27 +280,41 @@ def test_durability_every_batch_holds_for_the_batch_only(
     assert _synchronous_commit() == "local"  # whatever runs next in this process waits again
 
 
-def test_a_database_error_ends_the_batch_but_not_the_record_of_the_last_send(
-    ledger_class, settings, monkeypatch, smtp_settings, smtp_sink
+@pytest.mark.parametrize("sent_before", [1, 2], ids=["one sent", "two sent"])
+def test_a_database_error_ends_the_batch_but_not_the_records_of_the_sends_before(
+    ledger_class, settings, monkeypatch, smtp_settings, smtp_sink, sent_before
 ):
     settings.DELIVERY_DURABLE_EVERY = "batch"
-    sent, refused, untouched = _email_deliveries(3)
-    claim = ledger_class.claim
+    deliveries = _email_deliveries(sent_before + 2)
+    sent, (refused, untouched) = deliveries[:sent_before], deliveries[sent_before:]
+    write = ledger_class.write
+    carried = []
 
-    def claim_then_fail(self, delivery, *, after_sent=None):
-        if delivery.pk == refused.pk:  # the statement that records `sent` fails as a whole
-            raise DatabaseError("could not serialize access")
-        return claim(self, delivery, after_sent=after_sent)
+    def write_then_fail(self, *, claim=None, after_sent=None):
+        if claim is not None and claim.pk == refused.pk:
+            # The statement fails as a whole: the record riding on it is not made either.
+            carried.append(after_sent)
 
-    monkeypatch.setattr(ledger_class, "claim", claim_then_fail)
+            def fail():
+                raise DatabaseError("could not serialize access")
+
+            return Pending(self, claim, after_sent, fail)
+        return write(self, claim=claim, after_sent=after_sent)
+
+    monkeypatch.setattr(ledger_class, "write", write_then_fail)
 
     with pytest.raises(DatabaseError):
-        deliveries_send(delivery_ids=_ids([sent, refused, untouched]))
+        deliveries_send(delivery_ids=_ids(deliveries))
 
+    # With two sent, the first's record rode on the failed claim, and was made again alone.
+    assert [c.delivery.pk if c else None for c in carried] == (
+        [None] if sent_before == 1 else [sent[0].pk]
+    )
     statuses = dict(Delivery.objects.values_list("id", "status"))
-    assert [statuses[d.id] for d in (sent, refused, untouched)] == ["sent", "queued", "queued"]
-    assert Attempt.objects.get(delivery=sent).outcome == Attempt.Outcome.SENT
-    assert len(smtp_sink.messages()) == 1
+    assert [statuses[d.id] for d in deliveries] == ["sent"] * sent_before + ["queued"] * 2
+    assert [Attempt.objects.get(delivery=d).outcome for d in sent] == ["sent"] * sent_before
+    assert not Attempt.objects.filter(delivery__in=[refused, untouched]).exists()
+    assert len(smtp_sink.messages()) == sent_before
     assert _synchronous_commit() == "on"
 
 
@@ -320,6 +363,9 @@ def test_the_soft_time_limit_retries_the_send_it_cut_and_hands_back_the_rest(
         Outcome.DEFERRED,
     ]
     assert set(Delivery.objects.values_list("status", flat=True)) == {Status.QUEUED}
+    # `later` had been claimed while `cut` was being sent: that claim is undone, not spent.
+    later.refresh_from_db()
+    assert (later.attempts, later.attempt_log.count()) == (0, 0)
 
 
 def test_enqueue_hands_ids_over_in_batches(settings, broker_queue):
