@@ -51,16 +51,3 @@ def delivery_batches_fit_the_task_time_limit(app_configs, **kwargs):
             id="alerts.E002",
         )
     ]
-
-
-@register()
-def delivery_durability_known(app_configs, **kwargs):
-    if settings.DELIVERY_DURABLE_EVERY in ("send", "batch"):
-        return []
-    return [
-        Error(
-            f"DELIVERY_DURABLE_EVERY is {settings.DELIVERY_DURABLE_EVERY!r}.",
-            hint='Set it to "send" (the default) or "batch".',
-            id="alerts.E003",
-        )
-    ]

@@ -92,48 +92,47 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     started = time.monotonic()
     results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
     book = ledger()
-    with book.batch():
-        due = read_due(results)
-        claiming, write = (due[0], book.write(claim=due[0])) if due else (None, None)
-        unrecorded = None  # the last delivery sent, its record not yet on its way
-        stopped = False  # by the soft time limit
-        for index, delivery in enumerate(due):
-            pk = str(delivery.pk)
-            if delivery is not claiming:  # the batch stopped before claiming it
+    due = read_due(results)
+    claiming, write = (due[0], book.write(claim=due[0])) if due else (None, None)
+    unrecorded = None  # the last delivery sent, its record not yet on its way
+    stopped = False  # by the soft time limit
+    for index, delivery in enumerate(due):
+        pk = str(delivery.pk)
+        if delivery is not claiming:  # the batch stopped before claiming it
+            results[pk] = Result(Outcome.DEFERRED)
+            continue
+        attempt_id = _answer(book, write, unrecorded)
+        out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+        if index and (out_of_time or stopped):  # the first always starts: progress
+            if attempt_id is not None:
+                book.release(delivery, attempt_id)
                 results[pk] = Result(Outcome.DEFERRED)
-                continue
-            attempt_id = _answer(book, write, unrecorded)
-            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
-            if index and (out_of_time or stopped):  # the first always starts: progress
-                if attempt_id is not None:
-                    book.release(delivery, attempt_id)
-                    results[pk] = Result(Outcome.DEFERRED)
-                claiming = attempt_id = None
-            else:
-                claiming = due[index + 1] if index + 1 < len(due) else None
-            write = None
-            if claiming or unrecorded:
-                write = book.write(claim=claiming, after_sent=unrecorded)
-                unrecorded = None
-            if attempt_id is None:
-                continue
-            # Outside any transaction on purpose: a rollback after a send would mean sending again.
-            try:
-                _sender(delivery)(delivery)
-            except DeliveryError as exc:
-                _settle(write)
-                results[pk] = _after_error(delivery, attempt_id, exc)
-            except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
-                _settle(write)
-                results[pk] = _after_unexpected(delivery, attempt_id, exc)
-                stopped = isinstance(exc, SoftTimeLimitExceeded)
-            else:
-                unrecorded = Sent(delivery, attempt_id)
-                results[pk] = Result(Outcome.SENT)
-        if write is not None:
-            _answer(book, write, unrecorded)
-        if unrecorded:
-            book.record_sent(unrecorded)
+            claiming = attempt_id = None
+        else:
+            claiming = due[index + 1] if index + 1 < len(due) else None
+        write = None
+        if claiming or unrecorded:
+            write = book.write(claim=claiming, after_sent=unrecorded)
+            unrecorded = None
+        if attempt_id is None:
+            continue
+        # Outside any transaction on purpose: a rollback after a send would mean sending again.
+        try:
+            _sender(delivery)(delivery)
+        except DeliveryError as exc:
+            _settle(write)
+            results[pk] = _after_error(delivery, attempt_id, exc)
+        except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
+            _settle(write)
+            results[pk] = _after_unexpected(delivery, attempt_id, exc)
+            stopped = isinstance(exc, SoftTimeLimitExceeded)
+        else:
+            unrecorded = Sent(delivery, attempt_id)
+            results[pk] = Result(Outcome.SENT)
+    if write is not None:
+        _answer(book, write, unrecorded)
+    if unrecorded:
+        book.record_sent(unrecorded)
     for delivery_id, result in results.items():
         if result.outcome == Outcome.SENT:
             logger.info("delivery %s sent", delivery_id)

@@ -7,8 +7,8 @@ allows. A write does either part or both, in one transaction:
     claim(...), record_sent(...)             the same, waiting for the answer
 
 Recording a send and claiming a next delivery together means one commit per delivery, and a
-kill can still only fall between a send and its record. When those commits must be on disk
-is DELIVERY_DURABLE_EVERY's choice (see PostgresLedger.batch).
+kill can still only fall between a send and its record. Each commit waits for the disk, as
+PostgreSQL's do unless its operator chose otherwise.
 
 On PostgreSQL each write is a single statement (data-modifying CTEs), and `write()` returns
 once it is sent, before PostgreSQL answers (alerts.inflight): the send loop has it run while
@@ -129,11 +129,6 @@ class _Ledger:
 
 
 class OrmLedger(_Ledger):
-    @contextlib.contextmanager
-    def batch(self):
-        """Around one task's batch (see PostgresLedger.batch)."""
-        yield
-
     def write(self, *, claim=None, after_sent=None) -> Pending:
         pending = Pending(self, claim, after_sent, lambda: self._write(claim, after_sent))
         with contextlib.suppress(DatabaseError):  # kept in `pending`, raised by its result()
@@ -250,55 +245,8 @@ RECORD_SENT_AND_CLAIM = _statement(_RECORD_SENT, _CLAIM, then="SELECT id FROM be
 RECORD_SENT = _statement(_RECORD_SENT, then="SELECT FROM marked")
 
 
-# The session's own setting is kept, to be put back: a server may ask for more than "on"
-# (remote_apply, with a standby), and that choice is the operator's.
-SKIP_THE_DISK_WAIT = """
-    SELECT before, set_config('synchronous_commit', 'off', false)
-    FROM (SELECT current_setting('synchronous_commit') AS before) AS current"""
-WAIT_FOR_THE_DISK_AGAIN = "SELECT set_config('synchronous_commit', %(before)s, false)"
-# A commit waits for the disk only if its transaction wrote to the log; this writes a record
-# there (and nothing anywhere else) whatever became of the batch's rows. The log is flushed in
-# order, so every earlier commit of the batch is on disk once this one is.
-DURABLE = "SELECT pg_logical_emit_message(true, 'action-alerts', 'end of a delivery batch')"
-
-
 class PostgresLedger(_Ledger):
     """The same two writes as OrmLedger, each one statement."""
-
-    def __init__(self):
-        self._wrote = False
-
-    @contextlib.contextmanager
-    def batch(self):
-        """With DELIVERY_DURABLE_EVERY = "send" (the default), every record is on disk before the
-        next send starts. With "batch", the batch's commits do not wait for the disk. Each is
-        still visible at once, to other workers and to the sweep, and a worker killed
-        mid-batch loses none of them. They reach the disk within a fraction of a
-        second (PostgreSQL's WAL writer), and at the latest with the synchronous commit that
-        ends the batch, before its task is acknowledged: the log is flushed in order, so that
-        one commit makes every earlier one durable. What a PostgreSQL crash can undo is the
-        record of the batch in progress; those deliveries are sent again, with the same
-        Message-ID. (A server set to synchronous_commit=off has chosen otherwise for everything,
-        and keeps its way.)"""
-        if settings.DELIVERY_DURABLE_EVERY != "batch":
-            yield
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(SKIP_THE_DISK_WAIT)
-            [(before, _)] = cursor.fetchall()
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(DatabaseError):  # the error that ended the batch matters
-                self._end_batch(before)
-            raise
-        self._end_batch(before)
-
-    def _end_batch(self, before):
-        with connection.cursor() as cursor:
-            cursor.execute(WAIT_FOR_THE_DISK_AGAIN, {"before": before})
-            if self._wrote:
-                cursor.execute(DURABLE)
 
     def write(self, *, claim=None, after_sent=None) -> Pending:
         now = timezone.now()
@@ -329,7 +277,6 @@ class PostgresLedger(_Ledger):
             if claim is None or not rows:
                 return None
             _claimed(claim, now, lease_expires_at)
-            self._wrote = True
             return int(rows[0][0])
 
         return Pending(self, claim, after_sent, answer)

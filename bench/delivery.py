@@ -1,15 +1,14 @@
 """How close does the delivery pipeline come to raw SMTP?
 
     .venv/bin/python -m bench.delivery [--messages 10000] [--workers 2] [--pool prefork|solo]
-                                       [--durable-every send|batch|both]
+                                       [--repeat 2]
 
 In one run: (1) the ceiling: the same messages sent by a plain smtplib loop over one
 connection to a loopback aiosmtpd sink; (2) the pipeline: the messages as queued deliveries,
 sent by a real Celery worker (prefork, N processes) through Redis and PostgreSQL to the same
-kind of sink, once per DELIVERY_DURABLE_EVERY setting asked for. Ceiling and pipelines take
-turns, --repeat times (and the ceiling once more at the end); each keeps its best time, as
-timeit does, since what makes a run slower is other work on the machine. Prints every time,
-the best rates and each ratio.
+kind of sink. Ceiling and pipeline take turns, --repeat times (and the ceiling once more at the
+end); each keeps its best time, as timeit does, since what makes a run slower is other work
+on the machine. Prints every time, both best rates and their ratio.
 """
 
 import argparse
@@ -30,12 +29,6 @@ def main():
         choices=["prefork", "solo"],
         default="prefork",
         help="prefork: one worker with N pool processes; solo: N single-process workers.",
-    )
-    parser.add_argument(
-        "--durable-every",
-        choices=["send", "batch", "both"],
-        default="both",
-        help="DELIVERY_DURABLE_EVERY for the worker; both: one pipeline run with each.",
     )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, best kept")
     parser.add_argument("--timeout", type=float, default=600.0)
@@ -142,16 +135,14 @@ def main():
         return seconds
 
     # --- the pipeline: real worker, Redis, PostgreSQL, SMTP -----------------------------------
-    def pipeline_seconds(durable_every):
+    def pipeline_seconds():
         Attempt.objects.all().delete()
         Delivery.objects.update(status="queued", attempts=0, sent_at=None, enqueued_at=None)
         with connection.cursor() as cursor:  # each run starts from a clean table
             cursor.execute(f"VACUUM ANALYZE {Delivery._meta.db_table}, {Attempt._meta.db_table}")
         sink = SmtpSink().start()
         log_level = os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING")
-        env = worker_env(
-            EMAIL_URL=sink.url, LOG_LEVEL=log_level, DELIVERY_DURABLE_EVERY=durable_every
-        )
+        env = worker_env(EMAIL_URL=sink.url, LOG_LEVEL=log_level)
         if args.pool == "solo":
             workers = [
                 CeleryWorker(env, concurrency=1, pool="solo", loglevel=log_level)
@@ -179,29 +170,25 @@ def main():
             sink.stop()
         return seconds, sent
 
-    modes = ["send", "batch"] if args.durable_every == "both" else [args.durable_every]
-    ceilings, runs = [], {mode: [] for mode in modes}
+    ceilings, runs = [], []
     for _ in range(args.repeat):
         ceilings.append(ceiling_seconds())
-        for mode in modes:
-            runs[mode].append(pipeline_seconds(mode))
+        runs.append(pipeline_seconds())
     ceilings.append(ceiling_seconds())
 
     def times(seconds):
         return ", ".join(f"{s:.1f}" for s in seconds)
 
     ceiling_rate = count / min(ceilings)
+    rate = count / min(seconds for seconds, _ in runs)
+    marked = min(sent for _, sent in runs)
     print(f"{count} messages to a loopback aiosmtpd sink, best of each (all times in seconds)")
     print(f"  ceiling  (smtplib, one connection): {ceiling_rate:8.0f} msg/s  ({times(ceilings)})")
-    for mode, results in runs.items():
-        rate = count / min(seconds for seconds, _ in results)
-        marked = min(sent for _, sent in results)
-        print(
-            f"  pipeline ({args.workers} {args.pool} processes, Redis, PostgreSQL, "
-            f"durable every {mode}): {rate:8.0f} msg/s  "
-            f"({times(seconds for seconds, _ in results)}; {marked}/{count} marked sent)  "
-            f"ratio {rate / ceiling_rate:.2f}"
-        )
+    print(
+        f"  pipeline ({args.workers} {args.pool} processes, Redis, PostgreSQL): {rate:8.0f} msg/s  "
+        f"({times(seconds for seconds, _ in runs)}; {marked}/{count} marked sent)  "
+        f"ratio {rate / ceiling_rate:.2f}"
+    )
 
 
 if __name__ == "__main__":

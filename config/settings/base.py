@@ -144,13 +144,6 @@ DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=60.0)
 # and hands the rest back to the broker, so a slow receiver cannot run it into its time limit.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
 DELIVERY_BATCH_SECONDS = env.float("DELIVERY_BATCH_SECONDS", default=30.0)
-# When a delivery's record ("sent", "failed", "claimed") must be on disk: "send" waits for the
-# disk at every record, so a PostgreSQL crash re-sends at most two messages per worker process
-# (the one it was sending, and the one before, recorded meanwhile). "batch" lets a batch's commits skip that wait and makes them durable together
-# at its end, before its task is acknowledged: faster where commits are slow next to the mail
-# relay, but a crash may re-send each process's batch in progress (same Message-IDs).
-# See alerts/ledger.py.
-DELIVERY_DURABLE_EVERY = env.str("DELIVERY_DURABLE_EVERY", default="send")
 
 # The House's Communicating With Congress API: without a key, House offices fall back to
 # their contact forms (delivered by the constituent, "manual").

@@ -238,11 +238,7 @@ def test_an_operator_retry_continues_the_attempt_history(ledger_class, smtp_sett
     assert Delivery.objects.get(pk=delivery.pk).attempts == 1
 
 
-@pytest.mark.parametrize("durable_every, ends", [("send", 0), ("batch", 3)])
-def test_a_batch_on_postgresql_costs_one_statement_per_delivery(
-    settings, smtp_settings, smtp_sink, durable_every, ends
-):
-    settings.DELIVERY_DURABLE_EVERY = durable_every
+def test_a_batch_on_postgresql_costs_one_statement_per_delivery(smtp_settings, smtp_sink):
     deliveries = _email_deliveries(5)
 
     with CaptureQueriesContext(connection) as queries:
@@ -250,41 +246,15 @@ def test_a_batch_on_postgresql_costs_one_statement_per_delivery(
 
     # The deliveries with their actions and officials, their campaigns, then per delivery one
     # statement (claim it, and record the send before the last), and the last two sends'
-    # records. With durability every batch: commits stop waiting for the disk, start again,
-    # and one waits.
-    assert len(queries) == 2 + 5 + 2 + ends, [q["sql"][:60] for q in queries]
+    # records.
+    assert len(queries) == 2 + 5 + 2, [q["sql"][:60] for q in queries]
     assert Delivery.objects.filter(status=Status.SENT).count() == 5
-
-
-def _synchronous_commit():
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.parametrize("durable_every, during", [("send", "local"), ("batch", "off")])
-def test_durability_every_batch_holds_for_the_batch_only(
-    settings, monkeypatch, durable_every, during
-):
-    settings.DELIVERY_DURABLE_EVERY = durable_every
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO local")  # the operator's own choice
-    seen = []
-    monkeypatch.setattr(
-        delivery_module, "_sender", lambda d: lambda d: seen.append(_synchronous_commit())
-    )
-
-    deliveries_send(delivery_ids=_ids(_email_deliveries(2)))
-
-    assert seen == [during, during]
-    assert _synchronous_commit() == "local"  # whatever runs next in this process waits again
 
 
 @pytest.mark.parametrize("sent_before", [1, 2], ids=["one sent", "two sent"])
 def test_a_database_error_ends_the_batch_but_not_the_records_of_the_sends_before(
-    ledger_class, settings, monkeypatch, smtp_settings, smtp_sink, sent_before
+    ledger_class, monkeypatch, smtp_settings, smtp_sink, sent_before
 ):
-    settings.DELIVERY_DURABLE_EVERY = "batch"
     deliveries = _email_deliveries(sent_before + 2)
     sent, (refused, untouched) = deliveries[:sent_before], deliveries[sent_before:]
     write = ledger_class.write
@@ -315,7 +285,6 @@ def test_a_database_error_ends_the_batch_but_not_the_records_of_the_sends_before
     assert [Attempt.objects.get(delivery=d).outcome for d in sent] == ["sent"] * sent_before
     assert not Attempt.objects.filter(delivery__in=[refused, untouched]).exists()
     assert len(smtp_sink.messages()) == sent_before
-    assert _synchronous_commit() == "on"
 
 
 def test_an_unexpected_error_retries_that_delivery_and_the_rest_go_on(

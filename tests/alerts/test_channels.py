@@ -810,11 +810,3 @@ def test_manage_py_check_refuses_batches_that_could_outrun_the_task_time_limit(s
     assert "DELIVERY_BATCH_SECONDS" in error.msg
     settings.DELIVERY_BATCH_SECONDS -= 1
     assert not [m for m in run_checks() if m.id == "alerts.E002"]
-
-
-@pytest.mark.parametrize("value, errors", [("batch", 0), ("send", 0), ("every", 1), ("", 1)])
-def test_manage_py_check_knows_the_durability_settings(settings, value, errors):
-    from django.core.checks import run_checks
-
-    settings.DELIVERY_DURABLE_EVERY = value
-    assert len([m for m in run_checks() if m.id == "alerts.E003"]) == errors

@@ -1,6 +1,6 @@
 """PostgreSQL crashes mid-delivery (SIGKILL to every server process) and comes back through
 crash recovery. Nothing is lost: a delivery whose claim or record the crash undid is sent
-again, with the same Message-ID, and only those of the batches in progress. The cluster is
+again, with the same Message-ID, and at most two per worker process. The cluster is
 the test's own, on a free port; the test process never connects to it through Django."""
 
 import os
@@ -50,23 +50,18 @@ def _query(url, sql):
         return conn.execute(sql).fetchall()
 
 
-# How many messages a crash may make us send again: with "send", per process the one it was
-# sending and the one before, whose record was on its way meanwhile; with "batch", each
-# process's batch in progress (here an action's three deliveries).
-RESENT_AT_MOST = {"send": CONCURRENCY * 2, "batch": CONCURRENCY * 3}
+# How many messages a crash may make us send again: per process, the one it was sending and
+# the one before, whose record was on its way meanwhile.
+RESENT_AT_MOST = CONCURRENCY * 2
 
 
-@pytest.mark.parametrize("durable_every", ["batch", "send"])
-def test_a_database_crash_mid_delivery_loses_nothing(
-    crash_db, chaos_broker, make_sink, durable_every
-):
+def test_a_database_crash_mid_delivery_loses_nothing(crash_db, chaos_broker, make_sink):
     began = time.monotonic()
     url = crash_db.url("action_alerts_crash")
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": url,
         "REDIS_URL": chaos_broker.url,
-        "DELIVERY_DURABLE_EVERY": durable_every,
     }
     _manage(env, "manage.py", "migrate", "--verbosity=0")
     expected = int(_manage(env, "-m", "tests.support.seed_queue", str(ACTIONS)))
@@ -108,7 +103,7 @@ def test_a_database_crash_mid_delivery_loses_nothing(
     counts = sink.message_id_counts()
     assert set(counts) == message_ids  # 0 lost, nothing unknown
     duplicates = {mid: n for mid, n in counts.items() if n > 1}
-    assert sum(n - 1 for n in duplicates.values()) <= RESENT_AT_MOST[durable_every], duplicates
+    assert sum(n - 1 for n in duplicates.values()) <= RESENT_AT_MOST, duplicates
     # The record agrees with itself: one attempt recorded as sent per delivery, its last.
     attempts = Counter()
     for delivery_id, outcomes in _query(
@@ -119,7 +114,7 @@ def test_a_database_crash_mid_delivery_loses_nothing(
         attempts[len(outcomes)] += 1
     assert sum(attempts.values()) == expected
     print(
-        f"durable every {durable_every}: {expected} deliveries all sent; "
+        f"{expected} deliveries all sent; "
         f"{len(duplicates)} received twice; attempts per "
         f"delivery {dict(attempts)}; took {elapsed(began)}"
     )
