@@ -96,43 +96,48 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     claiming, write = (due[0], book.write(claim=due[0])) if due else (None, None)
     unrecorded = None  # the last delivery sent, its record not yet on its way
     stopped = False  # by the soft time limit
-    for index, delivery in enumerate(due):
-        pk = str(delivery.pk)
-        if delivery is not claiming:  # the batch stopped before claiming it
-            results[pk] = Result(Outcome.DEFERRED)
-            continue
-        attempt_id = _answer(book, write, unrecorded)
-        out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
-        if index and (out_of_time or stopped):  # the first always starts: progress
-            if attempt_id is not None:
-                book.release(delivery, attempt_id)
+    try:
+        for index, delivery in enumerate(due):
+            pk = str(delivery.pk)
+            if delivery is not claiming:  # the batch stopped before claiming it
                 results[pk] = Result(Outcome.DEFERRED)
-            claiming = attempt_id = None
-        else:
-            claiming = due[index + 1] if index + 1 < len(due) else None
-        write = None
-        if claiming or unrecorded:
-            write = book.write(claim=claiming, after_sent=unrecorded)
-            unrecorded = None
-        if attempt_id is None:
-            continue
-        # Outside any transaction on purpose: a rollback after a send would mean sending again.
-        try:
-            _sender(delivery)(delivery)
-        except DeliveryError as exc:
-            _settle(write)
-            results[pk] = _after_error(delivery, attempt_id, exc)
-        except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
-            _settle(write)
-            results[pk] = _after_unexpected(delivery, attempt_id, exc)
-            stopped = isinstance(exc, SoftTimeLimitExceeded)
-        else:
-            unrecorded = Sent(delivery, attempt_id)
-            results[pk] = Result(Outcome.SENT)
-    if write is not None:
-        _answer(book, write, unrecorded)
-    if unrecorded:
-        book.record_sent(unrecorded)
+                continue
+            attempt_id = write.result()
+            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+            if index and (out_of_time or stopped):  # the first always starts: progress
+                if attempt_id is not None:
+                    book.release(delivery, attempt_id)
+                    results[pk] = Result(Outcome.DEFERRED)
+                claiming = attempt_id = None
+            else:
+                claiming = due[index + 1] if index + 1 < len(due) else None
+            write = None
+            if claiming or unrecorded:
+                write = book.write(claim=claiming, after_sent=unrecorded)
+                unrecorded = None
+            if attempt_id is None:
+                continue
+            # Outside any transaction on purpose: a rollback after a send would mean sending again.
+            try:
+                _sender(delivery)(delivery)
+            except DeliveryError as exc:
+                _settle(write)
+                results[pk] = _after_error(delivery, attempt_id, exc)
+            except Exception as exc:  # noqa: BLE001 (a bug, or the soft time limit: retried)
+                _settle(write)
+                results[pk] = _after_unexpected(delivery, attempt_id, exc)
+                stopped = isinstance(exc, SoftTimeLimitExceeded)
+            else:
+                unrecorded = Sent(delivery, attempt_id)
+                results[pk] = Result(Outcome.SENT)
+        if write is not None:
+            write.result()
+            claiming = write = None
+        if unrecorded:
+            book.record_sent(unrecorded)
+    except BaseException:
+        _mend(book, write, claiming, unrecorded)
+        raise
     for delivery_id, result in results.items():
         if result.outcome == Outcome.SENT:
             logger.info("delivery %s sent", delivery_id)
@@ -141,16 +146,21 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     return results
 
 
-def _answer(book, write, unrecorded):
-    """The answer to the write on its way: its claim's attempt id. If the write failed, the
-    last send's record, which had not left yet, is made on its own before the error ends the
-    batch."""
+def _mend(book, write, claiming, unrecorded):
+    """The batch ends on an error (a database error, or the soft time limit while waiting for
+    one): put right what can be. The last send's record, if it never left, is made; a claim
+    made ahead and answered is released. Each at best: the error that ended the batch is the
+    one raised. What cannot be put right (a claim whose answer was lost) waits for its lease."""
     try:
-        return write.result()
-    except DatabaseError:
+        attempt_id = write.result() if write is not None else None
+    except BaseException:  # noqa: BLE001 (raised already, and again by the caller)
+        attempt_id = None
+    with contextlib.suppress(DatabaseError):
         if unrecorded:
             book.record_sent(unrecorded)
-        raise
+    with contextlib.suppress(DatabaseError):
+        if claiming is not None and attempt_id is not None:
+            book.release(claiming, attempt_id)
 
 
 def _settle(write):

@@ -2,15 +2,21 @@
 
 The send loop has the database commit one delivery's record while it talks SMTP for the next:
 waiting for PostgreSQL (a round trip, a disk flush, a turn on a shared CPU) was a third of a
-worker's time (bench/delivery.py). Django's cursor sends and waits in one call; libpq, through
-psycopg's documented low-level layer (`psycopg.pq`), can send, return, and read the answer
-later. Until then the connection is busy: a query Django is asked to run meanwhile (a channel
-reading something the batch did not load, say) first waits for the answer, which is kept for
-`InFlight.result()`; the overlap is lost, nothing else.
+worker's time (bench/delivery.py). Django's cursor sends and waits in one call; libpq can send,
+return, and read the answer later. This uses psycopg's libpq layer (`psycopg.pq`, documented)
+and the generators psycopg drives it with itself (`psycopg.generators`, which is why psycopg
+is pinned).
+
+Until the answer is read the connection is busy. A query through Django's cursor meanwhile (a
+channel reading something the batch did not load, say), or another Statement, first waits for
+the answer, which is kept for `InFlight.result()`. Nothing else waits: atomic(), a commit or a
+rollback must not begin before the answer is in, which is the caller's to see to.
 
 What Django gives its own statements, these keep: errors come as django.db errors (and mark
 the connection for Django to check before reusing it), the statement is in
 `connection.queries` when queries are logged, and inside atomic() it joins the transaction.
+A wait cut off midway (the soft time limit) closes the connection, which cannot be trusted with
+half an answer; PostgreSQL still finishes and commits what it was sent.
 """
 
 import contextlib
@@ -47,6 +53,8 @@ class Statement:
             None if params[parameter] is None else as_text(params[parameter]).encode()
             for parameter, as_text in zip(self.parameters, self._as_text, strict=True)
         ]
+        _answer_the_one_in_flight()
+        connection.close_if_health_check_failed()
         connection.ensure_connection()
         connection.validate_no_broken_transaction()
         raw = connection.connection
@@ -54,8 +62,8 @@ class Statement:
         with connection.wrap_database_errors:
             if not connection.get_autocommit() and raw.pgconn.transaction_status == _IDLE:
                 # psycopg opens atomic()'s transaction lazily, with its own next statement;
-                # this one goes past psycopg, so it opens the transaction itself.
-                raw.pgconn.send_query(b"BEGIN")
+                # this one goes past psycopg, so it opens the transaction, as psycopg would.
+                raw.pgconn.send_query(_begin(raw))
                 _checked(raw.wait(generators.execute(raw.pgconn)))
             raw.pgconn.send_query_params(self._numbered, values)
             raw.wait(generators.send(raw.pgconn))
@@ -90,7 +98,7 @@ class InFlight:
     def _answer_first(self, execute, sql, params, many, context):
         """Django's query hook while this statement is on its way. Its error is for its own
         asker, not for the query that happened to come next."""
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(DatabaseError):
             self.result()
         return execute(sql, params, many, context)
 
@@ -100,10 +108,8 @@ class InFlight:
                 [result] = _checked(self._raw.wait(generators.fetch_many(self._raw.pgconn)))
         except DatabaseError:
             raise
-        except BaseException:
-            # Cut off waiting (the soft time limit, say), the connection may still hold part of
-            # the answer: Django checks a connection that had errors before it serves a task.
-            connection.errors_occurred = True
+        except BaseException:  # cut off waiting (the soft time limit, say): see the module's doc
+            connection.close()
             raise
         encoding = self._raw.info.encoding
         return [
@@ -125,14 +131,34 @@ class InFlight:
             )
 
 
+def _answer_the_one_in_flight():
+    for hook in list(connection.execute_wrappers):
+        if isinstance(getattr(hook, "__self__", None), InFlight):
+            with contextlib.suppress(DatabaseError):  # its own asker hears of it
+                hook.__self__.result()
+
+
+def _begin(raw) -> bytes:
+    """BEGIN with the transaction characteristics set on the connection (Django's OPTIONS)."""
+    parts = ["BEGIN"]
+    if raw.isolation_level is not None:
+        parts.append(f"ISOLATION LEVEL {raw.isolation_level.name.replace('_', ' ')}")
+    if raw.read_only is not None:
+        parts.append("READ ONLY" if raw.read_only else "READ WRITE")
+    if raw.deferrable is not None:
+        parts.append("DEFERRABLE" if raw.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts).encode()
+
+
 def _checked(results):
     for result in results:
         if result.status not in _ANSWERED:
             sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
             try:
                 error = errors.lookup(sqlstate.decode())
-            except (AttributeError, KeyError):  # no SQLSTATE, or one psycopg does not know
-                error = errors.DatabaseError
+            except (AttributeError, KeyError):  # no SQLSTATE (a lost connection), or a new one
+                lost = sqlstate is None or sqlstate.startswith(b"08")
+                error = errors.OperationalError if lost else errors.DatabaseError
             message = (result.error_message or b"").decode(errors="replace").strip()
             raise error(message or pq.ExecStatus(result.status).name)
     return results

@@ -6,17 +6,19 @@ import json
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts import delivery as delivery_module
+from alerts import inflight
 from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
+from alerts.ledger import OrmLedger, PostgresLedger, Sent, read_due
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_tasks
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -251,40 +253,105 @@ def test_a_batch_on_postgresql_costs_one_statement_per_delivery(smtp_settings, s
     assert Delivery.objects.filter(status=Status.SENT).count() == 5
 
 
+@pytest.mark.django_db(transaction=True)  # autocommit: the failed statement fails alone
 @pytest.mark.parametrize("sent_before", [1, 2], ids=["one sent", "two sent"])
 def test_a_database_error_ends_the_batch_but_not_the_records_of_the_sends_before(
     ledger_class, monkeypatch, smtp_settings, smtp_sink, sent_before
 ):
     deliveries = _email_deliveries(sent_before + 2)
     sent, (refused, untouched) = deliveries[:sent_before], deliveries[sent_before:]
-    write = ledger_class.write
-    carried = []
+    read = delivery_module.read_due
 
-    def write_then_fail(self, *, claim=None, after_sent=None):
-        if claim is not None and claim.pk == refused.pk:
-            # The statement fails as a whole: the record riding on it is not made either.
-            carried.append(after_sent)
+    def read_then_take_the_attempt_number(ids):
+        # Once read, an attempt numbered 1 appears for `refused`: its claim, which begins
+        # attempt 1, breaks the unique constraint. With two sent, that statement also carries
+        # the first send's record, which must then be made on its own.
+        due = read(ids)
+        Attempt.objects.create(
+            delivery=refused, number=1, channel="email", started_at=timezone.now()
+        )
+        return due
 
-            def fail():
-                raise DatabaseError("could not serialize access")
+    monkeypatch.setattr(delivery_module, "read_due", read_then_take_the_attempt_number)
 
-            return Pending(self, claim, after_sent, fail)
-        return write(self, claim=claim, after_sent=after_sent)
-
-    monkeypatch.setattr(ledger_class, "write", write_then_fail)
-
-    with pytest.raises(DatabaseError):
+    with pytest.raises(IntegrityError):
         deliveries_send(delivery_ids=_ids(deliveries))
 
-    # With two sent, the first's record rode on the failed claim, and was made again alone.
-    assert [c.delivery.pk if c else None for c in carried] == (
-        [None] if sent_before == 1 else [sent[0].pk]
-    )
     statuses = dict(Delivery.objects.values_list("id", "status"))
     assert [statuses[d.id] for d in deliveries] == ["sent"] * sent_before + ["queued"] * 2
     assert [Attempt.objects.get(delivery=d).outcome for d in sent] == ["sent"] * sent_before
-    assert not Attempt.objects.filter(delivery__in=[refused, untouched]).exists()
+    assert list(Attempt.objects.filter(delivery__in=[refused, untouched])) == [
+        Attempt.objects.get(delivery=refused, number=1)
+    ]
     assert len(smtp_sink.messages()) == sent_before
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as a worker runs
+def test_error_records_wait_for_the_write_on_its_way(ledger_class, smtp_settings, smtp_sink):
+    deliveries = _email_deliveries(4)
+    refused, busy = deliveries[1:3]
+    replies = {refused.official.email: "550 5.1.1 no such user", busy.official.email: "451 busy"}
+    smtp_sink.rcpt_reply_for = replies.get
+
+    results = deliveries_send(delivery_ids=_ids(deliveries))
+
+    assert [results[pk].outcome for pk in _ids(deliveries)] == [
+        Outcome.SENT,
+        Outcome.FAILED,
+        Outcome.RETRY,
+        Outcome.SENT,
+    ]
+    statuses = dict(Delivery.objects.values_list("id", "status"))
+    assert [statuses[d.id] for d in deliveries] == ["sent", "failed", "queued", "sent"]
+
+
+@pytest.mark.django_db(transaction=True)  # the cut-off wait closes the connection
+def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
+    monkeypatch, smtp_settings, smtp_sink
+):
+    deliveries = _email_deliveries(3)
+    fetch_many, answers = inflight.generators.fetch_many, []
+
+    def cut_off_the_third_answer(pgconn):
+        answers.append(pgconn)
+        if len(answers) == 3:  # third's claim, with first's record, is on its way
+            raise SoftTimeLimitExceeded()
+        return fetch_many(pgconn)
+
+    monkeypatch.setattr(inflight.generators, "fetch_many", cut_off_the_third_answer)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        deliveries_send(delivery_ids=_ids(deliveries))
+
+    # PostgreSQL finished what it was sent (first's record, third's claim); second's record,
+    # which had not left, was made on a new connection. Third waits for its lease.
+    def statuses():
+        by_id = dict(Delivery.objects.values_list("id", "status"))
+        return [by_id[d.id] for d in deliveries]
+
+    wait_until(
+        lambda: statuses() == ["sent", "sent", "sending"], timeout=10, message="the statuses"
+    )
+    assert len(smtp_sink.messages()) == 2
+
+
+def test_a_batch_ended_by_an_error_releases_the_claim_it_made_ahead(
+    ledger_class, monkeypatch, smtp_settings, smtp_sink
+):
+    refused, following = _email_deliveries(2)
+    smtp_sink.rcpt_reply_for = lambda address: "550 5.1.1 no such user"
+
+    def cannot_record(delivery, attempt_id, exc):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(delivery_module, "_after_error", cannot_record)
+
+    with pytest.raises(DatabaseError):
+        deliveries_send(delivery_ids=_ids([refused, following]))
+
+    following.refresh_from_db()
+    assert (following.status, following.attempts) == (Status.QUEUED, 0)
+    assert not following.attempt_log.exists()
 
 
 def test_an_unexpected_error_retries_that_delivery_and_the_rest_go_on(

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from alerts import inflight as inflight_module
 from alerts.inflight import Statement
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
@@ -127,3 +128,57 @@ def test_the_statement_is_in_the_query_log_once():
     [logged] = queries.captured_queries
     assert logged["sql"].startswith("SELECT %(small)s")
     assert "['9']" in logged["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_atomic_the_transaction_begins_as_psycopg_would_begin_it():
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.isolation_level
+    raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # as OPTIONS would set it
+    try:
+        with transaction.atomic():
+            inflight = Statement("SELECT current_setting('transaction_isolation')", types={})
+            assert inflight.start({}).result() == [("repeatable read",)]
+    finally:
+        raw.isolation_level = before
+
+
+@pytest.mark.django_db
+def test_a_second_statement_waits_for_the_first_answer():
+    first = Statement("SELECT %(small)s", types=TYPES).start({"small": 1})
+    second = Statement("SELECT %(small)s + 1", types=TYPES).start({"small": 1})
+
+    assert (second.result(), first.result()) == ([("2",)], [("1",)])
+
+
+class CutOff(BaseException):
+    """The soft time limit, say, striking while the answer is awaited."""
+
+
+@pytest.mark.django_db(transaction=True)  # the cut-off wait closes the connection
+def test_a_wait_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
+    delivery = DeliveryFactory()
+    statement = Statement(
+        "UPDATE alerts_delivery SET attempts = %(small)s WHERE id = %(id)s", types=TYPES
+    )
+    monkeypatch.setattr(inflight_module.generators, "fetch_many", lambda pgconn: _raise(CutOff()))
+    inflight = statement.start({"small": 4, "id": delivery.pk})
+
+    with pytest.raises(CutOff):
+        inflight.result()
+    with pytest.raises(CutOff):  # and so for whoever asks again
+        inflight.result()
+    monkeypatch.undo()
+
+    # The half-read connection is gone; the statement, sent whole, is carried out all the same.
+    assert connection.connection is None
+    wait_until(
+        lambda: Delivery.objects.get(pk=delivery.pk).attempts == 4,
+        timeout=10,
+        message="the statement sent before the cut is carried out",
+    )
+
+
+def _raise(exc):
+    raise exc
