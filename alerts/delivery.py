@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import Error, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -93,30 +93,33 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     results = {str(delivery_id): Result(Outcome.SKIPPED) for delivery_id in delivery_ids}
     book = ledger()
     due = read_due(results)
-    claiming, write = (due[0], book.write(claim=due[0])) if due else (None, None)
+    write = book.write(claim=due[0]) if due else None  # the one write on its way, if any
+    held = None  # (delivery, attempt id): claimed, its send not begun
     unrecorded = None  # the last delivery sent, its record not yet on its way
     stopped = False  # by the soft time limit
     try:
         for index, delivery in enumerate(due):
             pk = str(delivery.pk)
-            if delivery is not claiming:  # the batch stopped before claiming it
+            if write is None or write.claim is not delivery:  # the batch stopped before it
                 results[pk] = Result(Outcome.DEFERRED)
                 continue
             attempt_id = write.result()
+            held = (delivery, attempt_id) if attempt_id is not None else None
+            following = due[index + 1] if index + 1 < len(due) else None
             out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
             if index and (out_of_time or stopped):  # the first always starts: progress
-                if attempt_id is not None:
-                    book.release(delivery, attempt_id)
+                following = None
+                if held:
+                    book.release(*held)
+                    held = None
                     results[pk] = Result(Outcome.DEFERRED)
-                claiming = attempt_id = None
-            else:
-                claiming = due[index + 1] if index + 1 < len(due) else None
             write = None
-            if claiming or unrecorded:
-                write = book.write(claim=claiming, after_sent=unrecorded)
+            if following or unrecorded:
+                write = book.write(claim=following, after_sent=unrecorded)
                 unrecorded = None
-            if attempt_id is None:
+            if held is None:
                 continue
+            held = None
             # Outside any transaction on purpose: a rollback after a send would mean sending again.
             try:
                 _sender(delivery)(delivery)
@@ -132,11 +135,11 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
                 results[pk] = Result(Outcome.SENT)
         if write is not None:
             write.result()
-            claiming = write = None
+            write = None
         if unrecorded:
             book.record_sent(unrecorded)
     except BaseException:
-        _mend(book, write, claiming, unrecorded)
+        _mend(book, write, held, unrecorded)
         raise
     for delivery_id, result in results.items():
         if result.outcome == Outcome.SENT:
@@ -146,28 +149,32 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
     return results
 
 
-def _mend(book, write, claiming, unrecorded):
+def _mend(book, write, held, unrecorded):
     """The batch ends on an error (a database error, or the soft time limit while waiting for
     one): put right what can be. The last send's record, if it never left, is made; a claim
-    made ahead and answered is released. Each at best: the error that ended the batch is the
-    one raised. What cannot be put right (a claim whose answer was lost) waits for its lease."""
+    whose send never began, and one made ahead and answered, are released. Each at best: the
+    error that ended the batch is the one raised. A claim whose answer was lost (a cut-off
+    wait) waits for its lease, as the delivery a killed worker was sending does."""
     try:
-        attempt_id = write.result() if write is not None else None
+        ahead = write.result() if write is not None else None
     except BaseException:  # noqa: BLE001 (raised already, and again by the caller)
-        attempt_id = None
-    with contextlib.suppress(DatabaseError):
+        ahead = None
+    with contextlib.suppress(Error):
         if unrecorded:
             book.record_sent(unrecorded)
-    with contextlib.suppress(DatabaseError):
-        if claiming is not None and attempt_id is not None:
-            book.release(claiming, attempt_id)
+    unused = [held] if held else []
+    if write is not None and write.claim is not None and ahead is not None:
+        unused.append((write.claim, ahead))
+    for delivery, attempt_id in unused:
+        with contextlib.suppress(Error):
+            book.release(delivery, attempt_id)
 
 
 def _settle(write):
     """Before the error's own writes: the answer to the write on its way, kept in it for the
     next round (which raises its error, if it had one). atomic() cannot begin meanwhile."""
     if write is not None:
-        with contextlib.suppress(DatabaseError):
+        with contextlib.suppress(Error):
             write.result()
 
 

@@ -15,16 +15,18 @@ rollback must not begin before the answer is in, which is the caller's to see to
 What Django gives its own statements, these keep: errors come as django.db errors (and mark
 the connection for Django to check before reusing it), the statement is in
 `connection.queries` when queries are logged, and inside atomic() it joins the transaction.
-A wait cut off midway (the soft time limit) closes the connection, which cannot be trusted with
-half an answer; PostgreSQL still finishes and commits what it was sent.
+A send or a wait cut off midway (the soft time limit, Ctrl-C) closes the connection, which
+cannot be trusted with half a statement or half an answer. A statement PostgreSQL received
+whole, it still carries out and commits: nothing cancels it (psycopg's own wait would cancel
+it on Ctrl-C, hence `psycopg.waiting` here).
 """
 
 import contextlib
 import re
 import time
 
-from django.db import DatabaseError, connection
-from psycopg import errors, generators, pq
+from django.db import Error, connection
+from psycopg import errors, generators, pq, waiting
 
 _AS_TEXT = {
     "uuid": str,
@@ -35,6 +37,7 @@ _AS_TEXT = {
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 _IDLE = pq.TransactionStatus.IDLE
 _ANSWERED = {pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK}
+_WAKE_EVERY = 0.1  # seconds: as psycopg's own wait, so that signal handlers get to run
 
 
 class Statement:
@@ -58,26 +61,30 @@ class Statement:
         connection.ensure_connection()
         connection.validate_no_broken_transaction()
         raw = connection.connection
-        started = time.monotonic()
-        with connection.wrap_database_errors:
-            if not connection.get_autocommit() and raw.pgconn.transaction_status == _IDLE:
-                # psycopg opens atomic()'s transaction lazily, with its own next statement;
-                # this one goes past psycopg, so it opens the transaction, as psycopg would.
-                raw.pgconn.send_query(_begin(raw))
-                _checked(raw.wait(generators.execute(raw.pgconn)))
-            raw.pgconn.send_query_params(self._numbered, values)
-            raw.wait(generators.send(raw.pgconn))
-        return InFlight(self, raw, values, started)
+        try:
+            with connection.wrap_database_errors:
+                if not connection.get_autocommit() and raw.pgconn.transaction_status == _IDLE:
+                    # psycopg opens atomic()'s transaction lazily, with its own next statement;
+                    # this one goes past psycopg, so it opens the transaction, as psycopg would.
+                    raw.pgconn.send_query(_begin(raw))
+                    _checked(_wait(raw, generators.execute(raw.pgconn)))
+                raw.pgconn.send_query_params(self._numbered, values)
+                _wait(raw, generators.send(raw.pgconn))
+        except Error:
+            raise
+        except BaseException:  # cut off midway: see the module's doc
+            connection.close()
+            raise
+        return InFlight(self, raw, values)
 
 
 class InFlight:
     """A statement on its way. `result()` waits for its rows (as text), once."""
 
-    def __init__(self, statement: Statement, raw, values: list, started: float):
+    def __init__(self, statement: Statement, raw, values: list):
         self._statement = statement
         self._raw = raw
         self._values = values
-        self._started = started
         self._rows = self._error = None
         connection.execute_wrappers.append(self._answer_first)
 
@@ -85,30 +92,34 @@ class InFlight:
         if self._error is not None:
             raise self._error
         if self._rows is None:
-            connection.execute_wrappers.remove(self._answer_first)
+            # Django's execute_wrapper() pops the last hook on its way out: if this one was
+            # started inside such a block, that may have been this hook already.
+            with contextlib.suppress(ValueError):
+                connection.execute_wrappers.remove(self._answer_first)
+            waited = time.monotonic()
             try:
                 self._rows = self._fetch()
             except BaseException as exc:  # kept: whoever asks again hears the same
                 self._error = exc
                 raise
             finally:
-                self._log()
+                self._log(time.monotonic() - waited)
         return self._rows
 
     def _answer_first(self, execute, sql, params, many, context):
         """Django's query hook while this statement is on its way. Its error is for its own
         asker, not for the query that happened to come next."""
-        with contextlib.suppress(DatabaseError):
+        with contextlib.suppress(Error):
             self.result()
         return execute(sql, params, many, context)
 
     def _fetch(self):
         try:
             with connection.wrap_database_errors:
-                [result] = _checked(self._raw.wait(generators.fetch_many(self._raw.pgconn)))
-        except DatabaseError:
+                [result] = _checked(_wait(self._raw, generators.fetch_many(self._raw.pgconn)))
+        except Error:
             raise
-        except BaseException:  # cut off waiting (the soft time limit, say): see the module's doc
+        except BaseException:  # cut off midway: see the module's doc
             connection.close()
             raise
         encoding = self._raw.info.encoding
@@ -120,13 +131,15 @@ class InFlight:
             for row in range(result.ntuples)
         ]
 
-    def _log(self):
+    def _log(self, waited: float):
+        """As Django logs its own statements; the time is the wait for the answer, not the
+        time the statement was on its way."""
         if connection.queries_logged:
             values = [None if value is None else value.decode() for value in self._values]
             connection.queries_log.append(
                 {
                     "sql": f"{self._statement.sql} -- sent ahead, with {values}",
-                    "time": f"{time.monotonic() - self._started:.3f}",
+                    "time": f"{waited:.3f}",
                 }
             )
 
@@ -134,8 +147,12 @@ class InFlight:
 def _answer_the_one_in_flight():
     for hook in list(connection.execute_wrappers):
         if isinstance(getattr(hook, "__self__", None), InFlight):
-            with contextlib.suppress(DatabaseError):  # its own asker hears of it
+            with contextlib.suppress(Error):  # its own asker hears of it
                 hook.__self__.result()
+
+
+def _wait(raw, generator):
+    return waiting.wait(generator, raw.pgconn.socket, interval=_WAKE_EVERY)
 
 
 def _begin(raw) -> bytes:

@@ -23,8 +23,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import Error, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,14 +63,16 @@ def read_due(delivery_ids) -> list[Delivery]:
 
 class Pending:
     """One write of the ledger: on its way (PostgreSQL) or done (ORM). `result()` waits for it
-    once and returns its claim's attempt id, or None (not claimed, or nothing to claim).
+    once and returns the attempt id of its claim (of `claim`), or None (not claimed, or
+    nothing to claim).
 
     A failed write takes the record it carried down with it; but that send happened, so the
-    record is made again on its own before the error is raised."""
+    record is tried once more, on its own, before the error is raised."""
 
-    def __init__(self, book, claim: Delivery | None, after_sent: Sent | None, answer):
+    def __init__(self, book, claim: Delivery | None, after_sent: Sent | None, answer, *, retry):
+        self.claim = claim
         self._book = book
-        self._carried = after_sent if claim is not None else None  # a record riding on a claim
+        self._carried = after_sent if retry else None
         self._answer = answer
         self._settled = False
         self._value = self._error = None
@@ -84,8 +86,8 @@ class Pending:
                 self._value = self._answer()
             except BaseException as exc:  # kept: whoever asks again hears the same
                 self._error = exc
-                if self._carried and isinstance(exc, DatabaseError):
-                    self._book.write(after_sent=self._carried).result()
+                if self._carried and isinstance(exc, Error):
+                    self._book.write(after_sent=self._carried, retry=False).result()
                 raise
         return self._value
 
@@ -94,7 +96,7 @@ class _Ledger:
     """The writes of the send loop. `write()` may return before the database has answered
     (PostgresLedger): nothing else may use the connection until its `result()` is in."""
 
-    def write(self, *, claim=None, after_sent=None) -> Pending:
+    def write(self, *, claim=None, after_sent=None, retry=True) -> Pending:
         raise NotImplementedError
 
     def claim(self, delivery: Delivery, *, after_sent: Sent | None = None) -> int | None:
@@ -112,26 +114,35 @@ class _Ledger:
 
     @staticmethod
     def release(delivery: Delivery, attempt_id: int) -> bool:
-        """Undo a claim whose send never started (the batch was stopped after claiming it):
-        queued again as it was before, its attempt gone. Rare, so plain ORM on both ledgers."""
+        """Undo a claim whose send never started (the batch stopped after claiming it): queued
+        again as it was before, its attempt gone. Only while that attempt is still there and
+        the delivery still under it: releasing twice, or after the sweep or another worker took
+        the delivery over, changes nothing. Rare, so plain ORM on both ledgers."""
+        ours = Attempt.objects.filter(pk=attempt_id, delivery_id=delivery.pk, outcome="")
         with transaction.atomic():
-            released = Delivery.objects.filter(
-                pk=delivery.pk, status=Status.SENDING, attempts=delivery.attempts
-            ).update(
-                status=Status.QUEUED,
-                attempts=delivery.attempts - 1,
-                lease_expires_at=None,
-                updated_at=timezone.now(),
+            released = (
+                Delivery.objects.filter(
+                    pk=delivery.pk, status=Status.SENDING, attempts=delivery.attempts
+                )
+                .filter(Exists(ours))
+                .update(
+                    status=Status.QUEUED,
+                    attempts=delivery.attempts - 1,
+                    lease_expires_at=None,
+                    updated_at=timezone.now(),
+                )
             )
             if released:
-                Attempt.objects.filter(pk=attempt_id, outcome="").delete()
+                ours.delete()
         return bool(released)
 
 
 class OrmLedger(_Ledger):
-    def write(self, *, claim=None, after_sent=None) -> Pending:
-        pending = Pending(self, claim, after_sent, lambda: self._write(claim, after_sent))
-        with contextlib.suppress(DatabaseError):  # kept in `pending`, raised by its result()
+    def write(self, *, claim=None, after_sent=None, retry=True) -> Pending:
+        pending = Pending(
+            self, claim, after_sent, lambda: self._write(claim, after_sent), retry=retry
+        )
+        with contextlib.suppress(Error):  # kept in `pending`, raised by its result()
             pending.result()
         return pending
 
@@ -248,7 +259,7 @@ RECORD_SENT = _statement(_RECORD_SENT, then="SELECT FROM marked")
 class PostgresLedger(_Ledger):
     """The same two writes as OrmLedger, each one statement."""
 
-    def write(self, *, claim=None, after_sent=None) -> Pending:
+    def write(self, *, claim=None, after_sent=None, retry=True) -> Pending:
         now = timezone.now()
         lease_expires_at = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
         params = {"now": now}
@@ -267,11 +278,11 @@ class PostgresLedger(_Ledger):
             statement = CLAIM if after_sent is None else RECORD_SENT_AND_CLAIM
         try:
             inflight = statement.start(params)
-        except DatabaseError as exc:
+        except Error as exc:
             inflight = exc
 
         def answer():
-            if isinstance(inflight, DatabaseError):  # it never left: raised where errors are
+            if isinstance(inflight, Error):  # it never left: raised where errors are
                 raise inflight
             rows = inflight.result()
             if claim is None or not rows:
@@ -279,7 +290,7 @@ class PostgresLedger(_Ledger):
             _claimed(claim, now, lease_expires_at)
             return int(rows[0][0])
 
-        return Pending(self, claim, after_sent, answer)
+        return Pending(self, claim, after_sent, answer, retry=retry)
 
 
 def _sent_params(sent: Sent) -> dict:

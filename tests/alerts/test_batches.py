@@ -6,14 +6,14 @@ import json
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts import delivery as delivery_module
 from alerts import inflight
 from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.ledger import OrmLedger, PostgresLedger, Sent, read_due
+from alerts.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
@@ -224,6 +224,53 @@ def test_a_late_record_leaves_the_next_workers_claim_alone(ledger_class):
     ]
 
 
+def test_a_release_undoes_only_its_own_claim(ledger_class):
+    [delivery] = read_due([DeliveryFactory().pk])
+    book = ledger_class()
+    ours = book.claim(delivery)
+
+    assert book.release(delivery, ours)
+    assert not book.release(delivery, ours)  # twice: nothing more
+    fresh = Delivery.objects.get(pk=delivery.pk)
+    assert (fresh.status, fresh.attempts, fresh.attempt_log.count()) == (Status.QUEUED, 0, 0)
+
+    # Another worker claims it again, at the same attempt count ours had: still theirs.
+    [again] = read_due([delivery.pk])
+    theirs = ledger_class().claim(again)
+    assert not book.release(delivery, ours)
+    fresh = Delivery.objects.get(pk=delivery.pk)
+    assert (fresh.status, list(fresh.attempt_log.values_list("pk", flat=True))) == (
+        Status.SENDING,
+        [theirs],
+    )
+
+
+@pytest.mark.parametrize("retry_fails", [False, True], ids=["retried", "retry fails too"])
+def test_a_failed_write_tries_its_record_once_more_alone(ledger_class, monkeypatch, retry_fails):
+    [delivery] = read_due([DeliveryFactory().pk])
+    book = ledger_class()
+    sent = Sent(delivery, book.claim(delivery))
+    write, retries = ledger_class.write, []
+
+    def fail():
+        raise OperationalError("deadlock detected")
+
+    def write_or_fail(self, *, claim=None, after_sent=None, retry=True):
+        retries.append(retry)
+        if retry_fails:
+            return Pending(self, claim, after_sent, fail, retry=retry)
+        return write(self, claim=claim, after_sent=after_sent, retry=retry)
+
+    monkeypatch.setattr(ledger_class, "write", write_or_fail)
+
+    with pytest.raises(OperationalError):
+        Pending(book, None, sent, fail, retry=True).result()
+
+    assert retries == [False]  # once, and that one is not retried in its turn
+    delivery.refresh_from_db()
+    assert delivery.status == (Status.SENDING if retry_fails else Status.SENT)
+
+
 def test_an_operator_retry_continues_the_attempt_history(ledger_class, smtp_settings, smtp_sink):
     delivery = DeliveryFactory()
     smtp_sink.rcpt_reply_for = lambda address: "550 5.1.1 no such user"
@@ -287,11 +334,19 @@ def test_a_database_error_ends_the_batch_but_not_the_records_of_the_sends_before
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as a worker runs
-def test_error_records_wait_for_the_write_on_its_way(ledger_class, smtp_settings, smtp_sink):
-    deliveries = _email_deliveries(4)
-    refused, busy = deliveries[1:3]
+def test_error_records_wait_for_the_write_on_its_way(
+    ledger_class, monkeypatch, smtp_settings, smtp_sink
+):
+    deliveries = _email_deliveries(5)
+    refused, busy, broken = deliveries[1:4]
     replies = {refused.official.email: "550 5.1.1 no such user", busy.official.email: "451 busy"}
     smtp_sink.rcpt_reply_for = replies.get
+    send = delivery_module._sender
+    monkeypatch.setattr(
+        delivery_module,
+        "_sender",
+        lambda d: (lambda d: {}["a bug"]) if d.pk == broken.pk else send(d),
+    )
 
     results = deliveries_send(delivery_ids=_ids(deliveries))
 
@@ -299,10 +354,11 @@ def test_error_records_wait_for_the_write_on_its_way(ledger_class, smtp_settings
         Outcome.SENT,
         Outcome.FAILED,
         Outcome.RETRY,
+        Outcome.RETRY,
         Outcome.SENT,
     ]
     statuses = dict(Delivery.objects.values_list("id", "status"))
-    assert [statuses[d.id] for d in deliveries] == ["sent", "failed", "queued", "sent"]
+    assert [statuses[d.id] for d in deliveries] == ["sent", "failed", "queued", "queued", "sent"]
 
 
 @pytest.mark.django_db(transaction=True)  # the cut-off wait closes the connection
@@ -333,6 +389,33 @@ def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
         lambda: statuses() == ["sent", "sent", "sending"], timeout=10, message="the statuses"
     )
     assert len(smtp_sink.messages()) == 2
+
+
+class CutOff(BaseException):
+    """The soft time limit, or Ctrl-C, striking at that very moment."""
+
+
+@pytest.mark.django_db(transaction=True)  # the cut-off send closes the connection
+def test_a_batch_cut_off_before_a_send_began_releases_that_claim(
+    monkeypatch, smtp_settings, smtp_sink
+):
+    first, following = _email_deliveries(2)
+    send, sends = inflight.generators.send, []
+
+    def cut_off_the_second_send(pgconn):  # the claim of `following`, made ahead
+        sends.append(pgconn)
+        if len(sends) == 2:
+            raise CutOff()
+        return send(pgconn)
+
+    monkeypatch.setattr(inflight.generators, "send", cut_off_the_second_send)
+
+    with pytest.raises(CutOff):
+        deliveries_send(delivery_ids=_ids([first, following]))
+
+    first.refresh_from_db()  # claimed, never sent: released on a new connection
+    assert (first.status, first.attempts, first.attempt_log.count()) == (Status.QUEUED, 0, 0)
+    assert smtp_sink.messages() == []
 
 
 def test_a_batch_ended_by_an_error_releases_the_claim_it_made_ahead(

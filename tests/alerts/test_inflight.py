@@ -20,9 +20,14 @@ TYPES = {"id": "uuid", "at": "timestamptz", "small": "smallint", "big": "bigint"
 
 
 def _other_connection():
+    """Autocommit: a transaction would see pg_stat_activity as it was when it began."""
     db = settings.DATABASES["default"]
     return psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=connection.settings_dict["NAME"]
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        dbname=connection.settings_dict["NAME"],
+        autocommit=True,
     )
 
 
@@ -61,12 +66,13 @@ def test_start_returns_before_the_database_answers():
             return row == ("Lock",)
 
         wait_until(waiting_for_the_lock, timeout=10, message="our statement waits on the lock")
-    finally:
         blocker.execute("SELECT pg_advisory_unlock(7041)")
+        assert inflight.result() == [("", str(ours))]
+    finally:
         blocker.close()
-    assert inflight.result() == [("", str(ours))]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock_all()")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+            cursor.execute("RESET lock_timeout")
 
 
 @pytest.mark.django_db
@@ -134,14 +140,18 @@ def test_the_statement_is_in_the_query_log_once():
 def test_inside_atomic_the_transaction_begins_as_psycopg_would_begin_it():
     connection.ensure_connection()
     raw = connection.connection
-    before = raw.isolation_level
-    raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # as OPTIONS would set it
+    before = raw.isolation_level, raw.read_only
+    raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # as OPTIONS would set them
+    raw.read_only = True
+    statement = Statement(
+        "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')",
+        types={},
+    )
     try:
         with transaction.atomic():
-            inflight = Statement("SELECT current_setting('transaction_isolation')", types={})
-            assert inflight.start({}).result() == [("repeatable read",)]
+            assert statement.start({}).result() == [("repeatable read", "on")]
     finally:
-        raw.isolation_level = before
+        raw.isolation_level, raw.read_only = before
 
 
 @pytest.mark.django_db
@@ -182,3 +192,18 @@ def test_a_wait_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
 
 def _raise(exc):
     raise exc
+
+
+@pytest.mark.django_db(transaction=True)  # the cut-off send closes the connection
+def test_a_send_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
+    statement = Statement("SELECT %(small)s", types=TYPES)
+    connection.ensure_connection()
+    monkeypatch.setattr(inflight_module.generators, "send", lambda pgconn: _raise(CutOff()))
+
+    with pytest.raises(CutOff):
+        statement.start({"small": 1})
+    monkeypatch.undo()
+
+    assert connection.connection is None
+    assert not connection.execute_wrappers  # nothing left waiting for an answer
+    assert statement.start({"small": 2}).result() == [("2",)]
