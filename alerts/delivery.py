@@ -119,7 +119,7 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
                 unrecorded = None
             if held is None:
                 continue
-            held = None
+            held = None  # from here on, the send may have begun: its lease decides
             # Outside any transaction on purpose: a rollback after a send would mean sending again.
             try:
                 _sender(delivery)(delivery)

@@ -257,7 +257,7 @@ RECORD_SENT = _statement(_RECORD_SENT, then="SELECT FROM marked")
 
 
 class PostgresLedger(_Ledger):
-    """The same two writes as OrmLedger, each one statement."""
+    """The same writes as OrmLedger, each one statement, its answer read when asked for."""
 
     def write(self, *, claim=None, after_sent=None, retry=True) -> Pending:
         now = timezone.now()
