@@ -18,6 +18,7 @@ from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_tasks
+from tests.support.interruptions import CutOff, cut_off_at_call
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -366,15 +367,10 @@ def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
     monkeypatch, smtp_settings, smtp_sink
 ):
     deliveries = _email_deliveries(3)
-    fetch_many, answers = inflight.generators.fetch_many, []
-
-    def cut_off_the_third_answer(pgconn):
-        answers.append(pgconn)
-        if len(answers) == 3:  # third's claim, with first's record, is on its way
-            raise SoftTimeLimitExceeded()
-        return fetch_many(pgconn)
-
-    monkeypatch.setattr(inflight.generators, "fetch_many", cut_off_the_third_answer)
+    # The third answer awaited: for third's claim, with first's record.
+    fetch_many = inflight.generators.fetch_many
+    cut = cut_off_at_call(3, fetch_many, raising=SoftTimeLimitExceeded)
+    monkeypatch.setattr(inflight.generators, "fetch_many", cut)
 
     with pytest.raises(SoftTimeLimitExceeded):
         deliveries_send(delivery_ids=_ids(deliveries))
@@ -391,24 +387,13 @@ def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
     assert len(smtp_sink.messages()) == 2
 
 
-class CutOff(BaseException):
-    """The soft time limit, or Ctrl-C, striking at that very moment."""
-
-
 @pytest.mark.django_db(transaction=True)  # the cut-off send closes the connection
 def test_a_batch_cut_off_before_a_send_began_releases_that_claim(
     monkeypatch, smtp_settings, smtp_sink
 ):
     first, following = _email_deliveries(2)
-    send, sends = inflight.generators.send, []
-
-    def cut_off_the_second_send(pgconn):  # the claim of `following`, made ahead
-        sends.append(pgconn)
-        if len(sends) == 2:
-            raise CutOff()
-        return send(pgconn)
-
-    monkeypatch.setattr(inflight.generators, "send", cut_off_the_second_send)
+    # The second statement sent: the claim of `following`, made ahead.
+    monkeypatch.setattr(inflight.generators, "send", cut_off_at_call(2, inflight.generators.send))
 
     with pytest.raises(CutOff):
         deliveries_send(delivery_ids=_ids([first, following]))

@@ -14,6 +14,7 @@ from alerts import inflight as inflight_module
 from alerts.inflight import Statement
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
+from tests.support.interruptions import CutOff, cut_off
 from tests.support.processes import wait_until
 
 TYPES = {"id": "uuid", "at": "timestamptz", "small": "smallint", "big": "bigint"}
@@ -162,17 +163,13 @@ def test_a_second_statement_waits_for_the_first_answer():
     assert (second.result(), first.result()) == ([("2",)], [("1",)])
 
 
-class CutOff(BaseException):
-    """The soft time limit, say, striking while the answer is awaited."""
-
-
 @pytest.mark.django_db(transaction=True)  # the cut-off wait closes the connection
 def test_a_wait_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
     delivery = DeliveryFactory()
     statement = Statement(
         "UPDATE alerts_delivery SET attempts = %(small)s WHERE id = %(id)s", types=TYPES
     )
-    monkeypatch.setattr(inflight_module.generators, "fetch_many", lambda pgconn: _raise(CutOff()))
+    monkeypatch.setattr(inflight_module.generators, "fetch_many", cut_off)
     inflight = statement.start({"small": 4, "id": delivery.pk})
 
     with pytest.raises(CutOff):
@@ -190,15 +187,11 @@ def test_a_wait_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
     )
 
 
-def _raise(exc):
-    raise exc
-
-
 @pytest.mark.django_db(transaction=True)  # the cut-off send closes the connection
 def test_a_send_cut_off_midway_leaves_a_fresh_connection_behind(monkeypatch):
     statement = Statement("SELECT %(small)s", types=TYPES)
     connection.ensure_connection()
-    monkeypatch.setattr(inflight_module.generators, "send", lambda pgconn: _raise(CutOff()))
+    monkeypatch.setattr(inflight_module.generators, "send", cut_off)
 
     with pytest.raises(CutOff):
         statement.start({"small": 1})
