@@ -51,7 +51,8 @@ class Statement:
         self._as_text = [_AS_TEXT[types[parameter]] for parameter in self.parameters]
 
     def start(self, params: dict) -> "InFlight":
-        """Send the statement with these parameters, and return without waiting."""
+        """Send the statement with these parameters, and return without waiting. A database
+        error in sending it is kept for `result()`, as one in answering it would be."""
         values = [
             None if params[parameter] is None else as_text(params[parameter]).encode()
             for parameter, as_text in zip(self.parameters, self._as_text, strict=True)
@@ -62,7 +63,7 @@ class Statement:
         connection.validate_no_broken_transaction()
         raw = connection.connection
         try:
-            with connection.wrap_database_errors:
+            with _as_django_does():
                 if not connection.get_autocommit() and raw.pgconn.transaction_status == _IDLE:
                     # psycopg opens atomic()'s transaction lazily, with its own next statement;
                     # this one goes past psycopg, so it opens the transaction, as psycopg would.
@@ -70,23 +71,22 @@ class Statement:
                     _checked(_wait(raw, generators.execute(raw.pgconn)))
                 raw.pgconn.send_query_params(self._numbered, values)
                 _wait(raw, generators.send(raw.pgconn))
-        except Error:
-            raise
-        except BaseException:  # cut off midway: see the module's doc
-            connection.close()
-            raise
+        except Error as exc:
+            return InFlight(self, raw, values, error=exc)
         return InFlight(self, raw, values)
 
 
 class InFlight:
     """A statement on its way. `result()` waits for its rows (as text), once."""
 
-    def __init__(self, statement: Statement, raw, values: list):
+    def __init__(self, statement: Statement, raw, values: list, *, error: Error | None = None):
         self._statement = statement
         self._raw = raw
         self._values = values
-        self._rows = self._error = None
-        connection.execute_wrappers.append(self._answer_first)
+        self._rows = None
+        self._error = error
+        if error is None:  # on its way: the connection is busy until it is answered
+            connection.execute_wrappers.append(self._answer_first)
 
     def result(self) -> list[tuple[str | None, ...]]:
         if self._error is not None:
@@ -114,14 +114,8 @@ class InFlight:
         return execute(sql, params, many, context)
 
     def _fetch(self):
-        try:
-            with connection.wrap_database_errors:
-                [result] = _checked(_wait(self._raw, generators.fetch_many(self._raw.pgconn)))
-        except Error:
-            raise
-        except BaseException:  # cut off midway: see the module's doc
-            connection.close()
-            raise
+        with _as_django_does():
+            [result] = _checked(_wait(self._raw, generators.fetch_many(self._raw.pgconn)))
         encoding = self._raw.info.encoding
         return [
             tuple(
@@ -149,6 +143,20 @@ def _answer_the_one_in_flight():
         if isinstance(getattr(hook, "__self__", None), InFlight):
             with contextlib.suppress(Error):  # its own asker hears of it
                 hook.__self__.result()
+
+
+@contextlib.contextmanager
+def _as_django_does():
+    """Database errors as Django's own (which also marks the connection for checking); cut off
+    midway (the soft time limit, Ctrl-C), the connection is closed: see the module's doc."""
+    try:
+        with connection.wrap_database_errors:
+            yield
+    except Error:
+        raise
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _wait(raw, generator):

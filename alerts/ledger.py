@@ -276,14 +276,9 @@ class PostgresLedger(_Ledger):
             statement = RECORD_SENT
         else:
             statement = CLAIM if after_sent is None else RECORD_SENT_AND_CLAIM
-        try:
-            inflight = statement.start(params)
-        except Error as exc:
-            inflight = exc
+        inflight = statement.start(params)
 
         def answer():
-            if isinstance(inflight, Error):  # it never left: raised where errors are
-                raise inflight
             rows = inflight.result()
             if claim is None or not rows:
                 return None

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import DataError, connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from alerts import inflight as inflight_module
@@ -103,6 +103,20 @@ def test_a_failed_statement_raises_djangos_error_and_the_connection_goes_on():
         transaction.set_rollback(True)
 
     assert statement.start({"small": 2}).result() == [("0",)]
+
+
+@pytest.mark.django_db(transaction=True)  # the connection is broken on purpose
+def test_an_error_in_sending_is_kept_for_result_like_any_other():
+    connection.ensure_connection()
+    connection.connection.pgconn.finish()  # the server's end is gone, Django does not know yet
+
+    inflight = Statement("SELECT %(small)s", types=TYPES).start({"small": 1})
+
+    assert not connection.execute_wrappers  # nothing on its way: the connection is free
+    with pytest.raises(OperationalError):
+        inflight.result()
+    connection.close()
+    assert Statement("SELECT %(small)s", types=TYPES).start({"small": 2}).result() == [("2",)]
 
 
 @pytest.mark.django_db(transaction=True)
