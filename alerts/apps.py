@@ -6,4 +6,4 @@ class AlertsConfig(AppConfig):
     verbose_name = "Campaigns and actions"
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the system checks)
+        from .operations import checks  # noqa: F401 (registers the system checks)

@@ -3,7 +3,7 @@
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from legislators.models import Official
 
-from .channels import Channel, route
-from .delivery import deliveries_enqueue
+from .delivery.channels import Channel, route
+from .delivery.engine import deliveries_enqueue
 from .messages import ComposedMessage, message_compose, variant_for
-from .models import Action, Campaign, Delivery
+from .models import Action, Campaign, Cosignature, Delivery, Letter
 
 logger = logging.getLogger(__name__)
 
@@ -205,3 +205,19 @@ def _confirmation_enqueue(action_id: int) -> None:
         logger.warning(
             "broker unavailable; confirmation for action %s left for the sweep", action_id
         )
+
+
+@transaction.atomic
+def cosignatures_save(*, letter: Letter, legislator_ids: Iterable[int], role: str) -> int:
+    """Record that these legislators signed `letter` in `role`; an existing cosignature keeps
+    its row and takes the new role. Returns how many distinct legislators were saved."""
+    if role not in Cosignature.Role.values:
+        raise ValueError(f"unknown cosignature role {role!r}")
+    ids = list(dict.fromkeys(legislator_ids))
+    Cosignature.objects.bulk_create(
+        [Cosignature(letter=letter, legislator_id=pk, role=role) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["letter", "legislator"],
+        update_fields=["role"],
+    )
+    return len(ids)

@@ -5,7 +5,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from .delivery import Outcome, deliveries_enqueue, deliveries_send, deliveries_sweep
+from .delivery.engine import Outcome, deliveries_enqueue, deliveries_send, deliveries_sweep
 from .notifications import confirmation_send, failure_notice_send, reminders_send
 
 MAIL_RETRY = {

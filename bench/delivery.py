@@ -40,8 +40,8 @@ def main():
     from django.db import connection
     from django.utils import timezone
 
-    from alerts.channels.email import build_message
-    from alerts.delivery import deliveries_enqueue
+    from alerts.delivery.channels.email import build_message
+    from alerts.delivery.engine import deliveries_enqueue
     from alerts.models import Action, Attempt, Campaign, Delivery
     from legislators.models import Official
     from tests.support.processes import CeleryWorker, worker_env

@@ -5,7 +5,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from alerts.channels import email
+from alerts.delivery.channels import email
 from legislators import importers
 from legislators.models import Legislator, ZipDistrict
 from tests.support.fixtures import server_fixture

@@ -39,7 +39,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "alerts.middleware.FramingPolicyMiddleware",
+    "alerts.web.framing.FramingPolicyMiddleware",
 ]
 X_FRAME_OPTIONS = "DENY"
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from alerts.delivery import Outcome, delivery_send
+from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Action, Campaign
 from legislators.models import Official
 from tests.factories import (

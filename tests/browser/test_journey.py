@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from alerts.demo import demo_load
 from alerts.models import Action, Delivery
+from alerts.operations.demo import demo_load
 from legislators.models import Official
 from tests.support.browser import axe_violations, format_violations, screenshot
 from tests.support.processes import wait_until

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from alerts.demo import demo_load
+from alerts.operations.demo import demo_load
 from tests.support.browser import axe_violations, format_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

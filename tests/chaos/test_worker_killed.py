@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from alerts import delivery as delivery_module
-from alerts import ledger as ledger_module
+from alerts.delivery import engine as delivery_module
+from alerts.delivery import ledger as ledger_module
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
 from tests.support.forms import submit_actions

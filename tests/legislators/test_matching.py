@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from alerts.demo import demo_load
 from alerts.models import Campaign, Cosignature, Letter
+from alerts.operations.demo import demo_load
 from legislators.matching import match_cosigners, parse_cosigner_text
 from legislators.models import Chamber, Legislator, Term
 from tests.factories import seated_legislator

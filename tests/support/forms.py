@@ -1,8 +1,8 @@
 """The constituent form as the tests post it: one constituent, and the whole step=send POST;
 and many constituents submitting through the service the form uses."""
 
-from alerts.forms import new_form_token
 from alerts.services import action_submit
+from alerts.web.forms import new_form_token
 
 CONSTITUENT = {
     "first_name": "Ani",

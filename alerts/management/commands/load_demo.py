@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from alerts.demo import demo_load
+from alerts.operations.demo import demo_load
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.blast import BlastError, test_blast_send
+from alerts.operations.blast import BlastError, test_blast_send
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.delivery import deliveries_sweep
+from alerts.delivery.engine import deliveries_sweep
 from alerts.models import Action, Delivery
 from tests.factories import CampaignFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_delivery_ids

@@ -6,6 +6,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ..messages import suggested_message
+from ..models import Action, Campaign, Delivery
+from ..notifications import ConfirmationLinkError, action_for_confirmation
+from ..selectors import actions_counted, by_mode, campaign_letters
+from ..services import action_confirm, action_submit, messages_compose
 from . import abuse
 from .forms import (
     CONTACT_FIELDS,
@@ -14,12 +19,7 @@ from .forms import (
     form_token_is_valid,
     new_form_token,
 )
-from .messages import suggested_message
-from .middleware import frame_ancestors_header
-from .models import Action, Campaign, Delivery
-from .notifications import ConfirmationLinkError, action_for_confirmation
-from .selectors import actions_counted, by_mode, campaign_letters
-from .services import action_confirm, action_submit, messages_compose
+from .framing import frame_ancestors_header
 
 
 def campaign_list(request):

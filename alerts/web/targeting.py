@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from legislators.lookup import Delegation, delegation_for_address
 from legislators.models import Official
 
-from .models import Campaign
+from ..models import Campaign
 
 
 @dataclass

@@ -10,10 +10,10 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alerts import delivery as delivery_module
-from alerts import inflight
-from alerts.delivery import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
+from alerts.delivery import engine as delivery_module
+from alerts.delivery import inflight
+from alerts.delivery.engine import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
+from alerts.delivery.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
 from alerts.models import Attempt, Delivery
 from alerts.tasks import deliver
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory

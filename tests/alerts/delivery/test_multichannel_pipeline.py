@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from lxml import etree
 
-from alerts.channels import cwc, webhook
+from alerts.delivery.channels import cwc, webhook
 from alerts.models import Action, Attempt, Delivery
 from tests.conftest import data_path
 from tests.factories import CampaignFactory, OfficialFactory

@@ -9,8 +9,8 @@ from django.db import transaction
 from legislators.matching import match_cosigners
 from legislators.models import Chamber, Legislator, Official, Term
 
-from .letters import cosignatures_save
-from .models import Campaign, Letter, PolicyAsk
+from ..models import Campaign, Letter, PolicyAsk
+from ..services import cosignatures_save
 
 SLUG = "artsakh-un-protection-mandate"
 LETTER_DATE = dt.date(2023, 9, 20)

@@ -28,8 +28,8 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ..models import Attempt, Campaign, Delivery
 from .inflight import Statement
-from .models import Attempt, Campaign, Delivery
 
 Status = Delivery.Status
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .validators import normalize_origin, validate_origin
+from ..validators import normalize_origin, validate_origin
 
 __all__ = ["FramingPolicyMiddleware", "frame_ancestors_header", "validate_origin"]
 

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from legislators import states
 from legislators.lookup import AddressError
 
-from .messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from .models import PREFIXES, Action, Campaign
+from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from ..models import PREFIXES, Action, Campaign
+from ..validators import validate_multi_line, validate_single_line, validate_zip_code
 from .targeting import Recipients, recipients_for
-from .validators import validate_multi_line, validate_single_line, validate_zip_code
 
 STEPS = ("address", "officials", "message")
 CONTACT_FIELDS = Action.CONTACT_FIELDS

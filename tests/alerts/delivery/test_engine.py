@@ -2,7 +2,7 @@
 
 import pytest
 
-from alerts.delivery import Outcome, delivery_send
+from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory, OfficialFactory
 

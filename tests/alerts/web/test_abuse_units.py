@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from alerts import abuse
-from alerts.abuse import (
+from alerts.web import abuse
+from alerts.web.abuse import (
     EMAIL_LIMIT,
     IP_LIMIT,
     Limit,
@@ -30,7 +30,7 @@ from alerts.abuse import (
     rate_limited_response,
     remaining,
 )
-from alerts.middleware import FramingPolicyMiddleware, frame_ancestors_header, validate_origin
+from alerts.web.framing import FramingPolicyMiddleware, frame_ancestors_header, validate_origin
 
 NOW = 1_700_000_000  # 2023-11-14 22:13:20 UTC: 800 seconds into an hour-long window.
 

@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.core.mail import BadHeaderError
 from django.urls import reverse
 
-from alerts.delivery import Outcome, delivery_send
+from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Action, Delivery
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
 from tests.support.forms import action_post

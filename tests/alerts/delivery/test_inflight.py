@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import DataError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from alerts import inflight as inflight_module
-from alerts.inflight import Statement
+from alerts.delivery import inflight as inflight_module
+from alerts.delivery.inflight import Statement
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
 from tests.support.interruptions import CutOff, cut_off

@@ -12,9 +12,8 @@ from django.urls import path, reverse
 from legislators.admin import HTTPS_URL_FIELDS
 from legislators.matching import AMBIGUOUS, MATCHED, CosignerMatch, match_cosigners
 
-from .delivery import deliveries_reclaim, deliveries_retry
-from .letters import cosignatures_save
-from .models import (
+from ..delivery.engine import deliveries_reclaim, deliveries_retry
+from ..models import (
     Action,
     Attempt,
     Campaign,
@@ -24,6 +23,7 @@ from .models import (
     PolicyAsk,
     StuckDelivery,
 )
+from ..services import cosignatures_save
 
 
 class PolicyAskInline(admin.TabularInline):

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from alerts import abuse
-from alerts.forms import consent_text, new_form_token
-from alerts.middleware import frame_ancestors_header
 from alerts.models import Action, Delivery
+from alerts.web import abuse
+from alerts.web.forms import consent_text, new_form_token
+from alerts.web.framing import frame_ancestors_header
 from tests.factories import ActionFactory, CampaignFactory
 from tests.support.forms import CONSTITUENT, action_post
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
-from alerts.channels import PermanentError, cwc, email, http, route, sender_for, webhook
-from alerts.delivery import Outcome, Result, backoff_seconds, delivery_send
+from alerts.delivery.channels import PermanentError, cwc, email, http, route, sender_for, webhook
+from alerts.delivery.engine import Outcome, Result, backoff_seconds, delivery_send
 from alerts.models import Action, Attempt, Delivery
 from alerts.notifications import confirmation_send, failure_notice_send
 from legislators.models import Official

@@ -7,10 +7,10 @@ from django.conf import settings
 
 from legislators.lookup import AddressError
 
-from .forms import consent_text
-from .models import Campaign, Delivery
-from .services import action_submit
-from .targeting import recipients_for
+from ..models import Campaign, Delivery
+from ..services import action_submit
+from ..web.forms import consent_text
+from ..web.targeting import recipients_for
 
 
 class BlastError(Exception):

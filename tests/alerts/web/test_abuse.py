@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from alerts import abuse
-from alerts.forms import new_form_token
 from alerts.models import Action, Delivery
+from alerts.web import abuse
+from alerts.web.forms import new_form_token
 from tests.factories import CampaignFactory, OfficialFactory
 from tests.support.broker import published_delivery_ids
 

@@ -24,9 +24,9 @@ from django.db import Error, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..models import Action, Attempt, Delivery
 from .channels import DeliveryError, TransientError, email, sender_for
 from .ledger import Sent, ledger, read_due
-from .models import Action, Attempt, Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ def _fail(delivery_id, *, from_status, reason, attempts=None) -> bool:
 def _failure_notice_enqueue(delivery_id):
     from kombu.exceptions import OperationalError
 
-    from .tasks import notify_failure
+    from ..tasks import notify_failure
 
     try:
         notify_failure.delay(str(delivery_id))
@@ -255,7 +255,7 @@ def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
     record when. Returns how many were handed over."""
     from kombu.exceptions import OperationalError
 
-    from .tasks import deliver
+    from ..tasks import deliver
 
     delivery_ids = [str(delivery_id) for delivery_id in delivery_ids]
     size = settings.DELIVERY_BATCH_SIZE
@@ -353,7 +353,7 @@ def deliveries_sweep(*, now=None, batch: int = 1000) -> SweepSummary:
     )
     summary.requeued = deliveries_enqueue(delivery_ids=list(due))
 
-    from .tasks import notify_failure, send_confirmation
+    from ..tasks import notify_failure, send_confirmation
 
     unconfirmed = Action.objects.filter(
         campaign__double_opt_in=True,

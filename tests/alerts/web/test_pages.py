@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from alerts.demo import demo_load
+from alerts.operations.demo import demo_load
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from alerts.forms import new_form_token
 from alerts.models import Action, Delivery
-from alerts.targeting import recipients_for
+from alerts.web.forms import new_form_token
+from alerts.web.targeting import recipients_for
 from legislators.models import Official
 from tests.factories import CampaignFactory, OfficialFactory
 from tests.support.forms import CONSTITUENT

@@ -1,0 +1,1 @@
+"""What operators run beside the app: the demo campaign, test blasts, deployment checks."""
