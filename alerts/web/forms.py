@@ -1,8 +1,8 @@
 """The constituent's form, one class for the whole journey.
 
-The steps are pages of one form: (1) address, (2) officials, (3) message. Each page posts every
-field seen so far (earlier ones hidden), so each POST is validated whole, nothing is kept on the
-server between pages, and the officials allowed are always recomputed from the address.
+The steps are pages of one form: (1) address, (2) officials, (3) message. Each POST carries every
+field seen so far and is validated whole, up to the step it came from, so the officials allowed
+are always recomputed from the address. What each page shows is steps.StepPage's business.
 """
 
 import re
@@ -19,16 +19,9 @@ from legislators.lookup import AddressError
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ..models import PREFIXES, Action, Campaign
 from ..validators import validate_multi_line, validate_single_line, validate_zip_code
+from .steps import Step, steps_through
 from .targeting import Recipients, recipients_for
 
-STEPS = ("address", "officials", "message")
-CONTACT_FIELDS = Action.CONTACT_FIELDS
-STEP_FIELDS = {
-    "address": ("prefix", *CONTACT_FIELDS),
-    "officials": ("officials", "representative"),
-    "message": ("subject", "message", "consent"),
-}
-CARRIED_FIELDS = ("token", "source", "ref")
 TOKEN_SALT = "alerts.action-form"  # noqa: S105 (a signing namespace, not a secret)
 TOKEN_MAX_AGE = 60 * 60 * 24 * 2
 SOURCE_RE = re.compile(r"^[\w.-]{1,100}$")
@@ -139,15 +132,14 @@ class ActionForm(forms.Form):
         self,
         *args,
         campaign: Campaign,
-        upto: str = "address",
+        upto: Step = Step.ADDRESS,
         recipients: Recipients | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.upto = upto
+        self.upto = Step(upto)
         self.recipients = recipients
-        self.steps_done = STEPS[: STEPS.index(upto) + 1]
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
         self.fields["zip_code"].widget.attrs["inputmode"] = "numeric"
@@ -155,7 +147,7 @@ class ActionForm(forms.Form):
         self.fields["message"].widget.attrs["maxlength"] = MESSAGE_MAX_LENGTH
         homepage = self.fields["homepage"].widget.attrs
         homepage.update({"autocomplete": "off", "tabindex": "-1"})
-        if upto != "message":
+        if self.upto is not Step.MESSAGE:
             self.fields["subject"].required = False
         self.fields["consent"].label = consent_text(campaign)
 
@@ -166,8 +158,6 @@ class ActionForm(forms.Form):
                 self.fields[name].widget.attrs.update(
                     {"aria-invalid": "true", "aria-describedby": f"id_{name}_error"}
                 )
-
-    # --- validation ---
 
     def clean_source(self):
         return clean_source(self.cleaned_data.get("source", ""))
@@ -187,9 +177,9 @@ class ActionForm(forms.Form):
                 )
             except AddressError as exc:
                 self.add_error("zip_code", str(exc))
-        if self.recipients is not None and "officials" in self.steps_done:
+        if self.recipients is not None and Step.OFFICIALS in steps_through(self.upto):
             self._clean_choice(cleaned)
-        if self.upto == "message" and not cleaned.get("consent"):
+        if self.upto is Step.MESSAGE and not cleaned.get("consent"):
             self.add_error("consent", _("Please agree, so that we may send your message."))
         return cleaned
 
@@ -212,63 +202,5 @@ class ActionForm(forms.Form):
             self.add_error("officials", _("Choose at least one official to write to."))
         cleaned["chosen_officials"] = chosen
 
-    def first_step_with_errors(self) -> str | None:
-        for step in STEPS:
-            if any(name in self.errors for name in STEP_FIELDS[step]):
-                return step
-        return None
-
     def constituent(self) -> dict:
-        return {name: self.cleaned_data[name] for name in ("prefix", *CONTACT_FIELDS)}
-
-    # --- what the pages show ---
-
-    def value_of(self, name):
-        if self.is_bound:
-            if name == "officials":
-                return self.data.getlist("officials")
-            return self.data.get(name, "")
-        field = self.fields.get(name)
-        return self.initial.get(name, (field.initial if field else None) or "")
-
-    def carried(self, *steps):
-        """(name, value) pairs to post again as hidden inputs: the fields of `steps` and the
-        form's own bookkeeping."""
-        names = [*CARRIED_FIELDS, *(n for step in steps for n in STEP_FIELDS[step])]
-        pairs = []
-        for name in names:
-            if name == "consent":
-                continue
-            value = self.value_of(name)
-            values = value if isinstance(value, list) else [value]
-            pairs.extend((name, v) for v in values if v not in (None, ""))
-        return pairs
-
-    @property
-    def current(self) -> dict:
-        """Every field's present value, for templates (which cannot pass arguments)."""
-        return {name: self.value_of(name) for name in self.fields}
-
-    # What each page posts again, hidden: every field it does not show.
-    @property
-    def carried_on_address(self):
-        return self.carried("officials", "message") + self._chosen_marker()
-
-    @property
-    def carried_on_officials(self):
-        return self.carried("address", "message")
-
-    @property
-    def carried_on_message(self):
-        return [*self.carried("address", "officials"), ("chosen", "1")]
-
-    def _chosen_marker(self):
-        """Once the officials page was seen, an empty choice is a choice, not "not yet"."""
-        return [("chosen", "1")] if self.value_of("chosen") == "1" else []
-
-    def selected_ids(self) -> set[int]:
-        return {int(v) for v in self.value_of("officials") or [] if str(v).isdigit()}
-
-    def selected_representative(self) -> int | None:
-        value = self.value_of("representative")
-        return int(value) if value and str(value).isdigit() else None
+        return {name: self.cleaned_data[name] for name in ("prefix", *Action.CONTACT_FIELDS)}

@@ -6,20 +6,21 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ..messages import suggested_message
 from ..models import Action, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
 from ..selectors import actions_counted, by_mode, campaign_letters
-from ..services import action_confirm, action_submit, messages_compose
+from ..services import action_confirm, action_submit
 from . import abuse
-from .forms import (
-    CONTACT_FIELDS,
-    ActionForm,
-    clean_source,
-    form_token_is_valid,
-    new_form_token,
-)
+from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
+from .steps import (
+    Step,
+    StepPage,
+    first_step_with_errors,
+    move_posted,
+    next_page_values,
+    posted_values,
+)
 
 
 def campaign_list(request):
@@ -69,101 +70,56 @@ def _journey(request, campaign, *, embed):
             "source": clean_source(request.GET.get("source", "")),
             "ref": request.GET.get("ref", "")[:20],
         }
-        return _page(
-            request, campaign, "address", ActionForm(campaign=campaign, initial=initial), embed
-        )
+        form = ActionForm(campaign=campaign, initial=initial)
+        return _render(request, StepPage(form, Step.ADDRESS, embed=embed))
 
-    step = request.POST.get("step", "address")
     if request.POST.get("homepage"):
         return _decoy_thanks(request, campaign, embed)
-    if step == "edit":
-        form = ActionForm(campaign=campaign, initial=_posted_values(request))
-        return _page(request, campaign, "address", form, embed)
+    move = move_posted(request.POST)
+    if move.validate is None:
+        form = ActionForm(campaign=campaign, initial=posted_values(request.POST))
+        return _render(request, StepPage(form, move.then, embed=embed))
 
-    upto = {"address": "address", "officials": "officials", "back": "address"}.get(step, "message")
-    form = ActionForm(request.POST, campaign=campaign, upto=upto)
+    form = ActionForm(request.POST, campaign=campaign, upto=move.validate)
     if not form.is_valid():
-        return _page(request, campaign, form.first_step_with_errors() or upto, form, embed)
-    if step == "send":
+        step = first_step_with_errors(form.errors) or move.validate
+        return _render(request, StepPage(form, step, embed=embed))
+    if move.send:
         # Counted only once valid: a typo costs nobody their allowance.
         try:
             abuse.check_submission(request=request, email=form.cleaned_data["email"])
         except abuse.RateLimited as exc:
             return abuse.rate_limited_response(request, exc, embedded=embed)
         if not form_token_is_valid(form.cleaned_data["token"]):
-            form = _next_form(request, form, "message", fresh_token=True)
-            form.add_error(
+            page = _next_page(request, form, Step.MESSAGE, embed=embed, token=new_form_token())
+            page.form.add_error(
                 None, _("This form was open too long. Check your message and send again.")
             )
-            return _page(request, campaign, "message", form, embed)
+            return _render(request, page)
         return _submit(request, campaign, form, embed)
-    following = {"address": "officials", "officials": "message", "back": "officials"}
-    page = following.get(step, "message")
-    return _page(request, campaign, page, _next_form(request, form, page), embed)
+    return _render(request, _next_page(request, form, move.then, embed=embed))
 
 
-def _posted_values(request):
-    values = request.POST.dict()
-    values["officials"] = request.POST.getlist("officials")
-    return values
+def _next_page(request, form, step, *, embed, **changes):
+    initial = {**next_page_values(request.POST, form), **changes}
+    next_form = ActionForm(
+        campaign=form.campaign, upto=step, recipients=form.recipients, initial=initial
+    )
+    return StepPage(next_form, step, embed=embed)
 
 
-def _next_form(request, form, page, *, fresh_token=False):
-    """The form for the page after a valid one: what was posted, plus defaults for fields the
-    constituent has not seen yet (every official ticked, the suggested subject and words)."""
-    campaign = form.campaign
-    values = _posted_values(request)
-    values.update({name: form.cleaned_data[name] for name in CONTACT_FIELDS})
-    if request.POST.get("chosen") != "1":
-        values["officials"] = [o.pk for o in form.recipients.checkable]
-    if not values.get("subject"):
-        values["subject"] = campaign.message_subject
-    if "message" not in request.POST:
-        values["message"] = suggested_message(campaign, sender=form.constituent())
-    if fresh_token:
-        values["token"] = new_form_token()
-    return ActionForm(campaign=campaign, upto=page, recipients=form.recipients, initial=values)
-
-
-def _page(request, campaign, page, form, embed):
+def _render(request, page):
+    campaign = page.form.campaign
     context = {
         "campaign": campaign,
-        "form": form,
-        **_layout(embed),
-        "step_number": {"address": 1, "officials": 2, "message": 3}[page],
+        "form": page.form,
+        "page": page,
+        "previews": page.previews,
+        **_layout(page.embed),
     }
-    if page == "address":
-        if not embed:
-            context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
-        template = "alerts/embed_address.html" if embed else "alerts/campaign_detail.html"
-        return render(request, template, context)
-    context["previews"] = _previews(form, page)
-    return render(request, f"alerts/steps/{page}.html", context)
-
-
-def _previews(form, page):
-    """Each official on the page with its variant and the exact message it would get."""
-    recipients = form.recipients
-    if recipients is None:
-        return []
-    if page == "officials":
-        officials = [*recipients.checkable, *recipients.representative_choices]
-    else:
-        chosen = form.selected_ids() | {form.selected_representative()}
-        officials = [
-            o for o in (*recipients.checkable, *recipients.representative_choices) if o.pk in chosen
-        ]
-    composed_messages = messages_compose(
-        campaign=form.campaign,
-        officials=officials,
-        subject=form.value_of("subject") or form.campaign.message_subject,
-        message=form.value_of("message"),
-        sender={name: form.value_of(name) for name in CONTACT_FIELDS},
-    )
-    return [
-        {"official": official, "variant": composed.variant, "message": composed}
-        for official, composed in zip(officials, composed_messages, strict=True)
-    ]
+    if page.tells_the_story:
+        context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
+    return render(request, page.template, context)
 
 
 def _submit(request, campaign, form, embed):
