@@ -11,14 +11,14 @@ import secrets
 from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from legislators import states
 from legislators.lookup import AddressError
 
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ..models import PREFIXES, Action, Campaign
-from ..validators import validate_multi_line, validate_single_line, validate_zip_code
+from ..validators import validate_multi_line, validate_single_line
 from .steps import Step, steps_through
 from .targeting import Recipients, recipients_for
 
@@ -57,6 +57,17 @@ class IdListField(forms.Field):
             raise ValidationError(_("Choose officials from the list."), code="invalid") from None
 
 
+def as_declared_on_action(name: str) -> dict:
+    """Action.<name>'s length limit and validators, for the form field that fills it."""
+    field = Action._meta.get_field(name)
+    validators = [
+        v
+        for v in field.validators
+        if v not in field.default_validators and not isinstance(v, MaxLengthValidator)
+    ]
+    return {"max_length": field.max_length, "validators": validators}
+
+
 def consent_text(campaign: Campaign) -> str:
     return str(
         _(
@@ -75,19 +86,15 @@ class ActionForm(forms.Form):
         choices=[("", "—"), *PREFIXES],
         help_text=_("Some offices address their reply with it."),
     )
-    first_name = forms.CharField(
-        label=_("First name"), max_length=100, validators=[validate_single_line]
+    first_name = forms.CharField(label=_("First name"), **as_declared_on_action("first_name"))
+    last_name = forms.CharField(label=_("Last name"), **as_declared_on_action("last_name"))
+    email = forms.EmailField(label=_("Email"), **as_declared_on_action("email"))
+    street = forms.CharField(label=_("Street address"), **as_declared_on_action("street"))
+    city = forms.CharField(label=_("City"), **as_declared_on_action("city"))
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", "—"), *Action._meta.get_field("state").choices]
     )
-    last_name = forms.CharField(
-        label=_("Last name"), max_length=100, validators=[validate_single_line]
-    )
-    email = forms.EmailField(label=_("Email"), max_length=254)
-    street = forms.CharField(
-        label=_("Street address"), max_length=200, validators=[validate_single_line]
-    )
-    city = forms.CharField(label=_("City"), max_length=100, validators=[validate_single_line])
-    state = forms.ChoiceField(label=_("State"), choices=[("", "—"), *states.CHOICES])
-    zip_code = forms.CharField(label=_("ZIP code"), max_length=10, validators=[validate_zip_code])
+    zip_code = forms.CharField(label=_("ZIP code"), **as_declared_on_action("zip_code"))
 
     officials = IdListField(label=_("Your officials"), required=False)
     representative = forms.IntegerField(
