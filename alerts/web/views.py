@@ -91,17 +91,23 @@ def _journey(request, campaign, *, embed):
         except abuse.RateLimited as exc:
             return abuse.rate_limited_response(request, exc, embedded=embed)
         if not form_token_is_valid(form.cleaned_data["token"]):
-            page = _next_page(request, form, Step.MESSAGE, embed=embed, token=new_form_token())
-            page.form.add_error(
-                None, _("This form was open too long. Check your message and send again.")
-            )
-            return _render(request, page)
+            return _render(request, _with_fresh_token(request, form, embed=embed))
         return _submit(request, campaign, form, embed)
     return _render(request, _next_page(request, form, move.then, embed=embed))
 
 
-def _next_page(request, form, step, *, embed, **changes):
-    initial = {**next_page_values(request.POST, form), **changes}
+def _with_fresh_token(request, form, *, embed):
+    """The message page again, as posted, with a new token and a word on why."""
+    data = request.POST.copy()
+    data["token"] = new_form_token()
+    form = ActionForm(data, campaign=form.campaign, upto=Step.MESSAGE, recipients=form.recipients)
+    form.is_valid()
+    form.add_error(None, _("This form was open too long. Check your message and send again."))
+    return StepPage(form, Step.MESSAGE, embed=embed)
+
+
+def _next_page(request, form, step, *, embed):
+    initial = next_page_values(request.POST, form)
     next_form = ActionForm(
         campaign=form.campaign, upto=step, recipients=form.recipients, initial=initial
     )

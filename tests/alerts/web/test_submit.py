@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import Action, Delivery
+from alerts.web.forms import form_token_is_valid
 from tests.factories import OfficialFactory
 from tests.support.broker import published_tasks
 
@@ -101,3 +102,17 @@ def test_a_closed_campaign_takes_no_submissions(client, campaign, form_data):
     campaign.save()
     assert client.post(_url(campaign), form_data).status_code == 404
     assert Action.objects.count() == 0
+
+
+def test_a_form_open_too_long_comes_back_with_a_fresh_token_and_sends_next_time(
+    client, campaign, form_data
+):
+    response = client.post(_url(campaign), {**form_data, "token": "long-expired"})
+
+    assert response.templates[0].name == "alerts/steps/message.html"
+    assert "This form was open too long" in response.content.decode()
+    assert Action.objects.count() == 0
+    carried = dict(response.context["page"].carried)
+    assert form_token_is_valid(carried["token"])
+    assert client.post(_url(campaign), {**form_data, "token": carried["token"]}).status_code == 302
+    assert Action.objects.count() == 1
