@@ -9,21 +9,12 @@ from django.conf import settings
 
 from legislators.models import Official
 
+from . import cwc, email, webhook
+from .errors import DeliveryError, PermanentError, TransientError
+
+__all__ = ["Channel", "DeliveryError", "PermanentError", "TransientError", "route", "sender_for"]
+
 Channel = Official.Channel
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, *, body: bytes = b""):
-        super().__init__(message)
-        self.body = body  # what the receiver answered, when it answered
-
-
-class TransientError(DeliveryError):
-    pass
-
-
-class PermanentError(DeliveryError):
-    pass
 
 
 def route(official: Official) -> str:
@@ -43,8 +34,6 @@ def route(official: Official) -> str:
 
 def sender_for(channel: str):
     """The function that sends on `channel`. Contact-form deliveries are never sent by us."""
-    from . import cwc, email, webhook
-
     senders = {Channel.EMAIL: email.send, Channel.CWC: cwc.send, Channel.WEBHOOK: webhook.send}
     try:
         return senders[channel]

@@ -11,7 +11,8 @@ import defusedxml.ElementTree as SafeET
 from django.conf import settings
 from django.utils import timezone
 
-from . import PermanentError, http
+from . import http
+from .errors import PermanentError
 
 MIN_TEXT = 6  # the schema's shortest Subject, statement or message
 

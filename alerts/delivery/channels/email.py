@@ -7,7 +7,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
 
-from . import PermanentError, TransientError
+from .errors import PermanentError, TransientError
 
 _backend = None
 

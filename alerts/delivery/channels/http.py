@@ -5,7 +5,7 @@ import urllib.parse
 import urllib3
 from django.conf import settings
 
-from . import PermanentError, TransientError
+from .errors import PermanentError, TransientError
 
 _pool = None
 

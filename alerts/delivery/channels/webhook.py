@@ -10,7 +10,8 @@ import urllib.parse
 
 from django.conf import settings
 
-from . import PermanentError, TransientError, http
+from . import http
+from .errors import PermanentError, TransientError
 
 SIGNATURE_HEADER = "X-Action-Alerts-Signature"
 TIMESTAMP_HEADER = "X-Action-Alerts-Timestamp"
