@@ -1,3 +1,4 @@
+import datetime as dt
 import secrets
 import uuid
 
@@ -276,16 +277,85 @@ class Action(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending confirmation"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    MANUAL = "manual", "Manual (contact form)"
+
+
+# The only moves a delivery's status may make; `DeliveryQuerySet.transition` refuses others.
+#   pending ──confirm──► queued ──claim──► sending ──► sent
+#                          ▲  ▲               ├──────► failed ──operator's retry──► queued
+#                          │  └──retry, reclaim, release
+DELIVERY_TRANSITIONS = {
+    DeliveryStatus.PENDING: {DeliveryStatus.QUEUED},
+    DeliveryStatus.QUEUED: {DeliveryStatus.SENDING},
+    DeliveryStatus.SENDING: {DeliveryStatus.SENT, DeliveryStatus.QUEUED, DeliveryStatus.FAILED},
+    DeliveryStatus.FAILED: {DeliveryStatus.QUEUED},
+    DeliveryStatus.SENT: set(),
+    DeliveryStatus.MANUAL: set(),
+}
+
+
+def check_transition(*, source, target) -> None:
+    """Refuse a move DELIVERY_TRANSITIONS does not allow."""
+    sources = {source} if isinstance(source, str) else set(source)
+    if not sources or any(target not in DELIVERY_TRANSITIONS[s] for s in sources):
+        raise ValueError(f"a delivery cannot go from {sorted(sources)} to {target}")
+
+
+class DeliveryQuerySet(models.QuerySet):
+    """The states a delivery's work is found in, each named once, and the one way to move it."""
+
+    def due(self, *, now=None):
+        """Queued, and not parked until a later retry: a worker may claim these."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            status=DeliveryStatus.QUEUED,
+        )
+
+    def unhanded(self, *, now=None):
+        """Due and not handed to the broker in the last DELIVERY_REQUEUE_AFTER_SECONDS: the
+        broker was down, or lost the task."""
+        now = now or timezone.now()
+        handed_after = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
+        return self.due(now=now).filter(
+            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=handed_after)
+        )
+
+    def stuck(self, *, now=None):
+        """Sending past the attempt's lease: its worker died or hung."""
+        return self.filter(
+            status=DeliveryStatus.SENDING, lease_expires_at__lt=now or timezone.now()
+        )
+
+    def unnotified_failures(self, *, before):
+        """Failed before `before`, and the constituent not told yet."""
+        return self.filter(
+            status=DeliveryStatus.FAILED,
+            constituent_notified_at__isnull=True,
+            failed_at__lt=before,
+        )
+
+    def transition(self, *, source, target, now=None, **fields) -> int:
+        """Move these deliveries from `source` (a status or several) to `target`, with
+        `fields`, and return how many moved: the rows no longer in `source` (another worker,
+        the sweep or an operator moved them first) are left alone, and the caller learns so."""
+        check_transition(source=source, target=target)
+        sources = {source} if isinstance(source, str) else set(source)
+        return self.filter(status__in=sources).update(
+            status=target, updated_at=now or timezone.now(), **fields
+        )
+
+
 class Delivery(models.Model):
     """One message to one official for one action, and what became of it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        MANUAL = "manual", "Manual (contact form)"
+    Status = DeliveryStatus
 
     # A UUID, so the Message-ID (and later the CWC DeliveryId) can be derived from it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -325,6 +395,8 @@ class Delivery(models.Model):
     constituent_notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
@@ -334,8 +406,8 @@ class Delivery(models.Model):
             ),
             models.CheckConstraint(
                 name="delivery_sent_iff_sent_at",
-                condition=Q(status="sent", sent_at__isnull=False)
-                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                condition=Q(status=DeliveryStatus.SENT, sent_at__isnull=False)
+                | (~Q(status=DeliveryStatus.SENT) & Q(sent_at__isnull=True)),
             ),
         ]
         # Most deliveries end `sent` and stay so. These indexes hold only the few rows the
@@ -343,13 +415,19 @@ class Delivery(models.Model):
         # grows, and marking a delivery sent (thousands a second in a blast) adds to none.
         indexes = [
             models.Index(
-                fields=["queued_at"], condition=Q(status="queued"), name="delivery_queued"
+                fields=["queued_at"],
+                condition=Q(status=DeliveryStatus.QUEUED),
+                name="delivery_queued",
             ),
             models.Index(
-                fields=["lease_expires_at"], condition=Q(status="sending"), name="delivery_sending"
+                fields=["lease_expires_at"],
+                condition=Q(status=DeliveryStatus.SENDING),
+                name="delivery_sending",
             ),
             models.Index(
-                fields=["failed_at"], condition=Q(status="failed"), name="delivery_failed"
+                fields=["failed_at"],
+                condition=Q(status=DeliveryStatus.FAILED),
+                name="delivery_failed",
             ),
         ]
 
@@ -362,13 +440,9 @@ class Delivery(models.Model):
         return f"<{self.id.hex}@{settings.MESSAGE_ID_DOMAIN}>"
 
 
-class StuckDeliveryManager(models.Manager):
+class StuckDeliveryManager(models.Manager.from_queryset(DeliveryQuerySet)):
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .filter(status=Delivery.Status.SENDING, lease_expires_at__lt=timezone.now())
-        )
+        return super().get_queryset().stuck()
 
 
 class StuckDelivery(Delivery):

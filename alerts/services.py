@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -12,12 +11,11 @@ from django.utils import timezone
 
 from legislators.models import Official
 
+from . import tasks
+from .delivery import engine
 from .delivery.channels import Channel, route
-from .delivery.engine import deliveries_enqueue
 from .messages import ComposedMessage, message_compose, variant_for
 from .models import Action, Campaign, Cosignature, Delivery, Letter
-
-logger = logging.getLogger(__name__)
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
@@ -107,10 +105,10 @@ def action_submit(
             )
             if campaign.double_opt_in and not pre_confirmed:
                 action_id = action.pk
-                transaction.on_commit(lambda: _confirmation_enqueue(action_id))
+                transaction.on_commit(lambda: tasks.enqueue(tasks.send_confirmation, action_id))
             else:
                 ids = [str(d.id) for d in deliveries if d.status == Delivery.Status.QUEUED]
-                transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+                transaction.on_commit(lambda: tasks.deliveries_enqueue(delivery_ids=ids))
     except IntegrityError:
         if form_token and (done := Action.objects.filter(form_token=form_token).first()):
             return Submitted(done, created=False)
@@ -187,24 +185,11 @@ def action_confirm(*, action: Action) -> int | None:
             return None
         waiting = Delivery.objects.filter(action=action, status=Delivery.Status.PENDING)
         ids = [str(pk) for pk in waiting.values_list("id", flat=True)]
-        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.QUEUED, queued_at=now, updated_at=now
+        Delivery.objects.filter(pk__in=ids).transition(
+            source=Delivery.Status.PENDING, target=Delivery.Status.QUEUED, now=now, queued_at=now
         )
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+        transaction.on_commit(lambda: tasks.deliveries_enqueue(delivery_ids=ids))
     return len(ids)
-
-
-def _confirmation_enqueue(action_id: int) -> None:
-    from kombu.exceptions import OperationalError
-
-    from .tasks import send_confirmation
-
-    try:
-        send_confirmation.delay(action_id)
-    except OperationalError:
-        logger.warning(
-            "broker unavailable; confirmation for action %s left for the sweep", action_id
-        )
 
 
 @transaction.atomic
@@ -221,3 +206,31 @@ def cosignatures_save(*, letter: Letter, legislator_ids: Iterable[int], role: st
         update_fields=["role"],
     )
     return len(ids)
+
+
+def deliveries_retry(*, delivery_ids) -> int:
+    """An operator's retry: failed deliveries only, queued afresh with all their attempts
+    (their history stays). Returns how many."""
+    now = timezone.now()
+    failed = Delivery.objects.filter(pk__in=list(delivery_ids), status=Delivery.Status.FAILED)
+    with transaction.atomic():
+        ids = [str(pk) for pk in failed.select_for_update().values_list("pk", flat=True)]
+        retried = Delivery.objects.filter(pk__in=ids).transition(
+            source=Delivery.Status.FAILED,
+            target=Delivery.Status.QUEUED,
+            now=now,
+            attempts=0,
+            queued_at=now,
+            next_attempt_at=None,
+            failed_at=None,
+        )
+        transaction.on_commit(lambda: tasks.deliveries_enqueue(delivery_ids=ids))
+    return retried
+
+
+def deliveries_reclaim(*, delivery_ids) -> engine.Reclaimed:
+    """An operator takes stuck deliveries back now instead of waiting for the sweep."""
+    with transaction.atomic():
+        reclaimed = engine.deliveries_reclaim(delivery_ids=delivery_ids)
+        transaction.on_commit(lambda: tasks.failure_notices_enqueue(delivery_ids=reclaimed.failed))
+    return reclaimed

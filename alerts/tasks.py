@@ -1,12 +1,25 @@
-"""Celery tasks: thin wrappers that take ids only, so no personal data passes the broker."""
+"""The one door to the broker: Celery tasks, thin wrappers that take ids only (so no personal
+data passes the broker) and call one function each, and `enqueue`, the only publisher.
 
+A broker that refuses, or does not answer within its connection timeouts, costs that wait and
+no more: the rows are committed already, and the periodic sweep hands them over later."""
+
+import logging
 import smtplib
 
 from celery import shared_task
 from django.conf import settings
+from kombu.exceptions import OperationalError
 
-from .delivery.engine import Outcome, deliveries_enqueue, deliveries_send, deliveries_sweep
+from .delivery.engine import (
+    Outcome,
+    deliveries_handed_over,
+    deliveries_send,
+    deliveries_sweep,
+)
 from .notifications import confirmation_send, failure_notice_send, reminders_send
+
+logger = logging.getLogger(__name__)
 
 MAIL_RETRY = {
     "autoretry_for": (smtplib.SMTPException, OSError),
@@ -17,25 +30,68 @@ MAIL_RETRY = {
 }
 
 
+def enqueue(task, *args, countdown: float | None = None) -> bool:
+    """Publish `task(*args)`; False when the broker is unavailable (what it was for stays in
+    the database for the sweep)."""
+    try:
+        task.apply_async(args, countdown=countdown)
+    except OperationalError:
+        logger.warning("broker unavailable; %s left for the sweep", task.name)
+        return False
+    return True
+
+
+def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
+    """Hand delivery ids (and nothing else) to the broker, DELIVERY_BATCH_SIZE to a task, and
+    record when. Returns how many were handed over."""
+    delivery_ids = [str(delivery_id) for delivery_id in delivery_ids]
+    size = settings.DELIVERY_BATCH_SIZE
+    handed = []
+    for start in range(0, len(delivery_ids), size):
+        batch = delivery_ids[start : start + size]
+        if not enqueue(deliver, batch, countdown=countdown):
+            break
+        handed += batch
+    if handed:
+        deliveries_handed_over(delivery_ids=handed)
+    return len(handed)
+
+
+def enqueue_each(task, ids) -> int:
+    """`task(id)` for each id, until the broker fails; returns how many were published."""
+    published = 0
+    for pk in ids:
+        if not enqueue(task, pk):
+            break
+        published += 1
+    return published
+
+
+def failure_notices_enqueue(*, delivery_ids) -> int:
+    return enqueue_each(notify_failure, [str(pk) for pk in delivery_ids])
+
+
 @shared_task(name="alerts.deliver")
 def deliver(delivery_ids: list[str]) -> dict[str, str]:
     results = deliveries_send(
         delivery_ids=delivery_ids, budget_seconds=settings.DELIVERY_BATCH_SECONDS
     )
-    deferred = [pk for pk, result in results.items() if result.outcome == Outcome.DEFERRED]
-    if deferred:
+    by_outcome = {}
+    for pk, result in results.items():
+        by_outcome.setdefault(result.outcome, []).append(pk)
+    if deferred := by_outcome.get(Outcome.DEFERRED):
         deliveries_enqueue(delivery_ids=deferred)
     # A short wait rides on the broker, the batch's retries together, handed over when the last
     # of them is due; a long wait stays parked in the database for the sweep (a countdown longer
     # than Redis's visibility timeout would be handed out twice).
     retries = {
-        pk: result.retry_in
-        for pk, result in results.items()
-        if result.outcome == Outcome.RETRY
-        and result.retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
+        pk: results[pk].retry_in
+        for pk in by_outcome.get(Outcome.RETRY, [])
+        if results[pk].retry_in <= settings.DELIVERY_MAX_COUNTDOWN_SECONDS
     }
     if retries:
         deliveries_enqueue(delivery_ids=list(retries), countdown=max(retries.values()))
+    failure_notices_enqueue(delivery_ids=by_outcome.get(Outcome.FAILED, []))
     return {delivery_id: result.outcome for delivery_id, result in results.items()}
 
 
@@ -55,5 +111,14 @@ def send_reminders() -> int:
 
 
 @shared_task(name="alerts.sweep")
-def sweep() -> dict:
-    return vars(deliveries_sweep())
+def sweep(now=None) -> dict[str, int]:
+    """Hand over what the engine's sweep found; see `deliveries_sweep`."""
+    found = deliveries_sweep(now=now)
+    failure_notices_enqueue(delivery_ids=found.reclaimed.failed)
+    return {
+        "reclaimed": len(found.reclaimed.queued),
+        "abandoned": len(found.reclaimed.failed),
+        "requeued": deliveries_enqueue(delivery_ids=found.unhanded),
+        "confirmations": enqueue_each(send_confirmation, found.unconfirmed),
+        "notices": failure_notices_enqueue(delivery_ids=found.unnotified),
+    }

@@ -41,7 +41,7 @@ def main():
     from django.utils import timezone
 
     from alerts.delivery.channels.email import build_message
-    from alerts.delivery.engine import deliveries_enqueue
+    from alerts.tasks import deliveries_enqueue
     from alerts.models import Action, Attempt, Campaign, Delivery
     from legislators.models import Official
     from tests.support.processes import CeleryWorker, worker_env

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -24,3 +24,11 @@ def close_old_database_connections(task=None, **kwargs):
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@worker_process_shutdown.connect
+def close_the_ledger_connection(**kwargs):
+    """The delivery ledger's own connection (alerts.delivery.ahead) ends with its process."""
+    from alerts.delivery import ahead
+
+    ahead.close()

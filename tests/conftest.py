@@ -5,6 +5,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from alerts.delivery import ahead
 from alerts.delivery.channels import email
 from legislators import importers
 from legislators.models import Legislator, ZipDistrict
@@ -21,6 +22,14 @@ def _own_rate_limit_counters(settings):
     """Rate-limit counters live in the shared Redis and are keyed by a salted hash: a salt of
     its own gives each test fresh counters, whatever ran before."""
     settings.IP_HASH_SALT = uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ledger_connection_closed_at_the_end(django_db_setup):
+    """The delivery ledger's second connection (alerts.delivery.ahead) would keep the test
+    database from being dropped."""
+    yield
+    ahead.close()
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
-"""Claim → send → record, for one delivery; retries; and the sweep that loses nothing.
+"""Claim → send → record, for each delivery of a batch; retries; and what the sweep finds.
 
-Only these functions move a delivery past `queued`, each with a conditional update from the
-state it expects (the affected-row count says whether it won):
+The engine moves deliveries (through `DeliveryQuerySet.transition`, from the state it expects)
+and says what became of them; handing work to the broker is alerts.tasks' business.
 
-    pending → queued → sending → sent
-                ↑         ├────→ failed        (permanent error, or out of attempts)
-                └─────────┘  transient error: queued again, due after a backoff
-    contact form only: manual (the constituent sends it through the official's form)
+    queued → sending → sent
+      ↑         ├────→ failed        (permanent error, or out of attempts)
+      └─────────┘  transient error: queued again, due after a backoff
 """
 
 import contextlib
@@ -21,7 +20,6 @@ from enum import StrEnum
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import Error, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Action, Attempt, Delivery
@@ -47,15 +45,10 @@ class Result:
     retry_in: float | None = None  # seconds until the retry is due
 
 
-def _transition(delivery_id, *, from_status, to_status, attempts=None, **fields) -> bool:
-    """Move one delivery between states; False when it was not in `from_status` any more (or,
-    given `attempts`, no longer under that claim: the sweep gave it to another worker)."""
-    claim = {} if attempts is None else {"attempts": attempts}
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, status=from_status, **claim).update(
-            status=to_status, updated_at=timezone.now(), **fields
-        )
-    )
+def _under_claim(delivery):
+    """This delivery while still under the claim it was read with: once the sweep gave it to
+    another worker, the attempt count differs and nothing here may change it."""
+    return Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts)
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -193,11 +186,10 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     if isinstance(exc, TransientError) and not out_of_attempts:
         wait = backoff_seconds(delivery.attempts)
         with transaction.atomic():
-            _transition(
-                delivery.pk,
-                from_status=Status.SENDING,
-                to_status=Status.QUEUED,
-                attempts=delivery.attempts,
+            _under_claim(delivery).transition(
+                source=Status.SENDING,
+                target=Status.QUEUED,
+                now=now,
                 next_attempt_at=now + dt.timedelta(seconds=wait),
                 lease_expires_at=None,
                 last_error=reason,
@@ -216,7 +208,14 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     if out_of_attempts and isinstance(exc, TransientError):
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
     with transaction.atomic():
-        _fail(delivery.pk, from_status=Status.SENDING, attempts=delivery.attempts, reason=reason)
+        _under_claim(delivery).transition(
+            source=Status.SENDING,
+            target=Status.FAILED,
+            now=now,
+            failed_at=now,
+            lease_expires_at=None,
+            last_error=reason,
+        )
         Attempt.objects.filter(pk=attempt_id).update(
             finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
         )
@@ -224,151 +223,84 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     return Result(Outcome.FAILED)
 
 
-def _fail(delivery_id, *, from_status, reason, attempts=None) -> bool:
-    failed = _transition(
-        delivery_id,
-        from_status=from_status,
-        to_status=Status.FAILED,
-        attempts=attempts,
-        failed_at=timezone.now(),
-        lease_expires_at=None,
-        last_error=reason,
-    )
-    if failed:
-        transaction.on_commit(lambda: _failure_notice_enqueue(delivery_id))
-    return failed
+def deliveries_handed_over(*, delivery_ids, now=None) -> None:
+    """The broker has these deliveries' task: the sweep leaves them alone for a while."""
+    Delivery.objects.filter(pk__in=list(delivery_ids)).update(enqueued_at=now or timezone.now())
 
 
-def _failure_notice_enqueue(delivery_id):
-    from kombu.exceptions import OperationalError
-
-    from ..tasks import notify_failure
-
-    try:
-        notify_failure.delay(str(delivery_id))
-    except OperationalError:
-        logger.warning("broker unavailable; failure notice for %s left for the sweep", delivery_id)
+@dataclass(frozen=True)
+class Reclaimed:
+    queued: list[str]
+    failed: list[str]  # out of attempts: the constituent is to be told
 
 
-def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
-    """Hand delivery ids (and nothing else) to the broker, DELIVERY_BATCH_SIZE to a task, and
-    record when. Returns how many were handed over."""
-    from kombu.exceptions import OperationalError
-
-    from ..tasks import deliver
-
-    delivery_ids = [str(delivery_id) for delivery_id in delivery_ids]
-    size = settings.DELIVERY_BATCH_SIZE
-    handed = []
-    for start in range(0, len(delivery_ids), size):
-        batch = delivery_ids[start : start + size]
-        try:
-            deliver.apply_async((batch,), countdown=countdown)
-        except OperationalError:
-            # The rows are committed as `queued`; the sweep hands them over later.
-            logger.warning("broker unavailable; %s deliveries left for the sweep", len(batch))
-            break
-        handed += batch
-    if handed:
-        Delivery.objects.filter(pk__in=handed).update(enqueued_at=timezone.now())
-    return len(handed)
-
-
-def deliveries_retry(*, delivery_ids) -> int:
-    """An operator's retry: failed deliveries only, queued afresh. Returns how many."""
-    now = timezone.now()
-    ids = list(
-        Delivery.objects.filter(pk__in=delivery_ids, status=Status.FAILED).values_list(
-            "pk", flat=True
-        )
-    )
-    retried = Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
-        status=Status.QUEUED,
-        attempts=0,
-        queued_at=now,
-        next_attempt_at=None,
-        failed_at=None,
-        updated_at=now,
-    )
-    transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
-    return retried
-
-
-def deliveries_reclaim(*, delivery_ids, now=None) -> tuple[int, int]:
+def deliveries_reclaim(*, delivery_ids, now=None) -> Reclaimed:
     """Take back `sending` deliveries whose lease expired (their worker died): queue them
-    again, or fail those with no attempts left. Returns (queued again, failed)."""
+    again, or fail those with no attempts left."""
     now = now or timezone.now()
-    stale = Delivery.objects.filter(
-        pk__in=delivery_ids, status=Status.SENDING, lease_expires_at__lt=now
-    )
-    queued = failed = 0
+    stale = Delivery.objects.filter(pk__in=list(delivery_ids)).stuck(now=now)
+    queued, failed = [], []
     for delivery_id, attempts in stale.values_list("pk", "attempts"):
+        row = Delivery.objects.filter(pk=delivery_id, attempts=attempts)
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             reason = f"gave up after {attempts} attempts: the worker stopped mid-attempt"
-            failed += _fail(delivery_id, from_status=Status.SENDING, reason=reason)
-        elif _transition(
-            delivery_id,
-            from_status=Status.SENDING,
-            to_status=Status.QUEUED,
+            moved = row.transition(
+                source=Status.SENDING,
+                target=Status.FAILED,
+                now=now,
+                failed_at=now,
+                lease_expires_at=None,
+                last_error=reason,
+            )
+            (failed if moved else []).append(str(delivery_id))
+        elif row.transition(
+            source=Status.SENDING,
+            target=Status.QUEUED,
+            now=now,
             lease_expires_at=None,
             next_attempt_at=None,
             enqueued_at=None,
             last_error="the worker stopped mid-attempt",
         ):
-            queued += 1
-    return queued, failed
+            queued.append(str(delivery_id))
+    return Reclaimed(queued=queued, failed=failed)
 
 
-@dataclass
-class SweepSummary:
-    reclaimed: int = 0
-    requeued: int = 0
-    abandoned: int = 0
-    confirmations: int = 0
-    notices: int = 0
+@dataclass(frozen=True)
+class Sweep:
+    """What the sweep found to do: ids, for the caller to hand to the broker."""
+
+    reclaimed: Reclaimed
+    unhanded: list[str]  # queued and due, the broker's task lost or never published
+    unconfirmed: list[int]  # actions whose confirmation email never went out
+    unnotified: list[str]  # failed deliveries whose constituent was never told
 
 
-def deliveries_sweep(*, now=None, batch: int = 1000) -> SweepSummary:
+def deliveries_sweep(*, now=None, batch: int = 1000) -> Sweep:
     """What keeps the pipeline from losing anything, run periodically by beat:
 
     - a `sending` delivery past its lease (its worker died) is queued again, or failed when it
       has no attempts left;
     - a `queued` delivery that is due and was not handed to the broker recently (the broker
-      was down, or lost the message) is handed over again;
-    - a confirmation email or failure notice that never went out is sent.
+      was down, or lost the message) is found, to be handed over again;
+    - so are confirmation emails and failure notices that never went out.
     """
     now = now or timezone.now()
-    summary = SweepSummary()
-    stale = Delivery.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
-    reclaimed = deliveries_reclaim(delivery_ids=list(stale.values_list("pk", flat=True)[:batch]))
-    summary.reclaimed, summary.abandoned = reclaimed
-
-    requeue_before = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
-    due = (
-        Delivery.objects.filter(status=Status.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
-        .order_by("queued_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    summary.requeued = deliveries_enqueue(delivery_ids=list(due))
-
-    from ..tasks import notify_failure, send_confirmation
-
+    stuck = Delivery.objects.stuck(now=now).values_list("pk", flat=True)[:batch]
+    reclaimed = deliveries_reclaim(delivery_ids=list(stuck), now=now)
+    unhanded = Delivery.objects.unhanded(now=now).order_by("queued_at")
+    settled_before = now - dt.timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
     unconfirmed = Action.objects.filter(
         campaign__double_opt_in=True,
         confirmation_sent_at__isnull=True,
         confirmed_at__isnull=True,
-        created_at__lt=requeue_before,
+        created_at__lt=settled_before,
         created_at__gt=now - dt.timedelta(days=7),
-    ).values_list("pk", flat=True)[:batch]
-    for action_id in unconfirmed:
-        send_confirmation.delay(action_id)
-        summary.confirmations += 1
-    unnotified = Delivery.objects.filter(
-        status=Status.FAILED, constituent_notified_at__isnull=True, failed_at__lt=requeue_before
-    ).values_list("pk", flat=True)[:batch]
-    for delivery_id in unnotified:
-        notify_failure.delay(str(delivery_id))
-        summary.notices += 1
-    return summary
+    )
+    unnotified = Delivery.objects.unnotified_failures(before=settled_before)
+    return Sweep(
+        reclaimed=reclaimed,
+        unhanded=[str(pk) for pk in unhanded.values_list("pk", flat=True)[:batch]],
+        unconfirmed=list(unconfirmed.values_list("pk", flat=True)[:batch]),
+        unnotified=[str(pk) for pk in unnotified.values_list("pk", flat=True)[:batch]],
+    )

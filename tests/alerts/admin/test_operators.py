@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.delivery.engine import deliveries_sweep
 from alerts.models import Action, Delivery
+from alerts.tasks import sweep
 from tests.factories import CampaignFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_delivery_ids
 
@@ -121,15 +121,15 @@ class TestSweep:
     def test_an_expired_lease_is_queued_again_and_handed_over(self, broker_queue):
         past = timezone.now() - dt.timedelta(seconds=1)
         delivery = DeliveryFactory(status=Status.SENDING, attempts=1, lease_expires_at=past)
-        summary = deliveries_sweep()
+        summary = sweep()
         delivery.refresh_from_db()
-        assert (summary.reclaimed, delivery.status) == (1, Status.QUEUED)
+        assert (summary["reclaimed"], delivery.status) == (1, Status.QUEUED)
         assert len(published_delivery_ids(broker_queue)) == 1
 
     def test_a_lease_still_running_is_left_alone(self, broker_queue):
         future = timezone.now() + dt.timedelta(minutes=1)
         delivery = DeliveryFactory(status=Status.SENDING, attempts=1, lease_expires_at=future)
-        deliveries_sweep()
+        sweep()
         delivery.refresh_from_db()
         assert delivery.status == Status.SENDING
         assert published_delivery_ids(broker_queue) == []
@@ -137,16 +137,16 @@ class TestSweep:
     def test_a_delivery_the_broker_never_got_is_handed_over_once(self, broker_queue, settings):
         settings.DELIVERY_REQUEUE_AFTER_SECONDS = 60
         delivery = DeliveryFactory(enqueued_at=None)
-        assert deliveries_sweep().requeued == 1
-        assert deliveries_sweep().requeued == 0  # handed over just now: not again
+        assert sweep()["requeued"] == 1
+        assert sweep()["requeued"] == 0  # handed over just now: not again
         delivery.refresh_from_db()
         assert delivery.enqueued_at is not None
 
     def test_a_parked_retry_waits_until_it_is_due(self, broker_queue):
         later = timezone.now() + dt.timedelta(hours=1)
         DeliveryFactory(enqueued_at=None, next_attempt_at=later)
-        assert deliveries_sweep().requeued == 0
-        assert deliveries_sweep(now=later + dt.timedelta(seconds=1)).requeued == 1
+        assert sweep()["requeued"] == 0
+        assert sweep(now=later + dt.timedelta(seconds=1))["requeued"] == 1
 
     def test_out_of_attempts_a_stuck_delivery_fails(
         self, settings, broker_queue, django_capture_on_commit_callbacks
@@ -155,9 +155,9 @@ class TestSweep:
         past = timezone.now() - dt.timedelta(seconds=1)
         delivery = DeliveryFactory(status=Status.SENDING, attempts=3, lease_expires_at=past)
         with django_capture_on_commit_callbacks(execute=True):
-            summary = deliveries_sweep()
+            summary = sweep()
         delivery.refresh_from_db()
-        assert (summary.abandoned, delivery.status) == (1, Status.FAILED)
+        assert (summary["abandoned"], delivery.status) == (1, Status.FAILED)
         assert "gave up after 3 attempts" in delivery.last_error
         # The constituent is told.
         assert any(

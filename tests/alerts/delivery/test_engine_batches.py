@@ -1,5 +1,6 @@
 """A delivery task carries a batch of delivery ids: each is claimed, sent and recorded on its
-own, with the PostgreSQL ledger (one statement per delivery) and the ORM one alike."""
+own, with the PostgreSQL ledger (one statement per delivery, sent ahead on a connection of its
+own) and the ORM one alike."""
 
 import datetime as dt
 import json
@@ -10,12 +11,13 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from alerts.delivery import ahead
 from alerts.delivery import engine as delivery_module
-from alerts.delivery import inflight
-from alerts.delivery.engine import Outcome, deliveries_enqueue, deliveries_retry, deliveries_send
-from alerts.delivery.ledger import OrmLedger, Pending, PostgresLedger, Sent, read_due
+from alerts.delivery.engine import Outcome, deliveries_send
+from alerts.delivery.ledger import OrmLedger, Pending, Sent, StatementLedger, read_due
 from alerts.models import Attempt, Delivery
-from alerts.tasks import deliver
+from alerts.services import deliveries_retry
+from alerts.tasks import deliver, deliveries_enqueue
 from tests.factories import ActionFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_tasks
 from tests.support.interruptions import CutOff, cut_off_at_call
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.django_db
 Status = Delivery.Status
 
 
-@pytest.fixture(params=[PostgresLedger, OrmLedger], ids=["postgres", "orm"])
+@pytest.fixture(params=[StatementLedger, OrmLedger], ids=["postgres", "orm"])
 def ledger_class(request, monkeypatch):
     """Both ledgers, on the same cases: SQLite installs run the ORM one."""
     monkeypatch.setattr(delivery_module, "ledger", request.param)
@@ -93,31 +95,51 @@ def test_one_refused_recipient_fails_alone(ledger_class, smtp_settings, smtp_sin
     )
 
 
-def test_while_one_is_sent_the_one_before_is_recorded_and_the_one_after_claimed(
-    ledger_class, monkeypatch, smtp_settings
-):
-    deliveries = read_due([d.pk for d in _email_deliveries(4)])  # in the order they are sent
-    seen, in_flight = [], []
+WHILE_SENDING = [
+    ["sending", "sending", "queued", "queued"],
+    ["sent", "sending", "sending", "queued"],
+    ["sent", "sent", "sending", "sending"],
+    ["sent", "sent", "sent", "sending"],
+]
+
+
+def _send_watching_statuses(monkeypatch, deliveries):
+    """Send `deliveries`; while each is being sent, wait until the write sent before it has
+    landed (the one before recorded, the one after claimed) and return what was seen then."""
+    seen = []
 
     def sender(delivery):
         def send(delivery):
-            in_flight.append(bool(connection.execute_wrappers))  # a write on its way?
-            statuses = dict(Delivery.objects.values_list("id", "status"))  # waits for it
-            seen.append([statuses[d.pk] for d in deliveries])
+            expected = WHILE_SENDING[len(seen)]
+
+            def statuses():
+                by_id = dict(Delivery.objects.values_list("id", "status"))
+                return [by_id[d.pk] for d in deliveries]
+
+            wait_until(lambda: statuses() == expected, timeout=10, message=f"{expected}")
+            seen.append(statuses())
 
         return send
 
     monkeypatch.setattr(delivery_module, "_sender", sender)
-
     deliveries_send(delivery_ids=_ids(deliveries))
+    return seen
 
-    assert seen == [
-        ["sending", "sending", "queued", "queued"],
-        ["sent", "sending", "sending", "queued"],
-        ["sent", "sent", "sending", "sending"],
-        ["sent", "sent", "sent", "sending"],
-    ]
-    assert in_flight == [ledger_class is PostgresLedger] * 4
+
+def test_while_one_is_sent_the_one_before_is_recorded_and_the_one_after_claimed(
+    ledger_class, monkeypatch, smtp_settings
+):
+    deliveries = read_due([d.pk for d in _email_deliveries(4)])  # in the order they are sent
+
+    assert _send_watching_statuses(monkeypatch, deliveries) == WHILE_SENDING
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as a worker runs: the writes go ahead
+def test_writes_sent_ahead_land_while_the_next_message_is_sent(monkeypatch, smtp_settings):
+    deliveries = read_due([d.pk for d in _email_deliveries(4)])
+
+    assert _send_watching_statuses(monkeypatch, deliveries) == WHILE_SENDING
     assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
@@ -362,21 +384,20 @@ def test_error_records_wait_for_the_write_on_its_way(
     assert [statuses[d.id] for d in deliveries] == ["sent", "failed", "queued", "queued", "sent"]
 
 
-@pytest.mark.django_db(transaction=True)  # the cut-off wait closes the connection
+@pytest.mark.django_db(transaction=True)  # autocommit, as a worker runs: the writes go ahead
 def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
     monkeypatch, smtp_settings, smtp_sink
 ):
     deliveries = _email_deliveries(3)
     # The third answer awaited: for third's claim, with first's record.
-    fetch_many = inflight.generators.fetch_many
-    cut = cut_off_at_call(3, fetch_many, raising=SoftTimeLimitExceeded)
-    monkeypatch.setattr(inflight.generators, "fetch_many", cut)
+    cut = cut_off_at_call(3, ahead.Answer.result, raising=SoftTimeLimitExceeded)
+    monkeypatch.setattr(ahead.Answer, "result", cut)
 
     with pytest.raises(SoftTimeLimitExceeded):
         deliveries_send(delivery_ids=_ids(deliveries))
 
     # PostgreSQL finished what it was sent (first's record, third's claim); second's record,
-    # which had not left, was made on a new connection. Third waits for its lease.
+    # which had not left, was made after it. Third waits for its lease.
     def statuses():
         by_id = dict(Delivery.objects.values_list("id", "status"))
         return [by_id[d.id] for d in deliveries]
@@ -387,18 +408,18 @@ def test_the_soft_time_limit_while_waiting_for_the_database_loses_no_record(
     assert len(smtp_sink.messages()) == 2
 
 
-@pytest.mark.django_db(transaction=True)  # the cut-off send closes the connection
+@pytest.mark.django_db(transaction=True)  # autocommit, as a worker runs: the writes go ahead
 def test_a_batch_cut_off_before_a_send_began_releases_that_claim(
     monkeypatch, smtp_settings, smtp_sink
 ):
     first, following = _email_deliveries(2)
     # The second statement sent: the claim of `following`, made ahead.
-    monkeypatch.setattr(inflight.generators, "send", cut_off_at_call(2, inflight.generators.send))
+    monkeypatch.setattr(ahead.Statement, "start", cut_off_at_call(2, ahead.Statement.start))
 
     with pytest.raises(CutOff):
         deliveries_send(delivery_ids=_ids([first, following]))
 
-    first.refresh_from_db()  # claimed, never sent: released on a new connection
+    first.refresh_from_db()  # claimed, never sent: released
     assert (first.status, first.attempts, first.attempt_log.count()) == (Status.QUEUED, 0, 0)
     assert smtp_sink.messages() == []
 
