@@ -1,0 +1,152 @@
+"""Deliveries and their attempts: counters, an operator's retry, and the stuck queue."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from ..models import Attempt, Delivery, StuckDelivery
+from ..services import deliveries_reclaim, deliveries_retry
+
+
+class AttemptInline(admin.TabularInline):
+    model = Attempt
+    fields = ("number", "channel", "started_at", "finished_at", "outcome", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """One message to one official, and what became of it. Only the delivery code moves it;
+    operators can retry failed deliveries."""
+
+    change_list_template = "admin/alerts/delivery/change_list.html"
+    list_display = (
+        "short_id",
+        "official",
+        "channel",
+        "status",
+        "attempts",
+        "queued_at",
+        "sent_at",
+        "campaign",
+        "short_error",
+    )
+    list_filter = (
+        "status",
+        "channel",
+        "variant",
+        ("action__campaign", admin.RelatedOnlyFieldListFilter),
+        ("official", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("id", "official__name", "action__email")
+    list_select_related = ("action__campaign", "official")
+    actions = ("retry_failed",)
+    inlines = (AttemptInline,)
+    fieldsets = (
+        ("Routing", {"fields": ("id", "action", "official", "channel", "variant")}),
+        (
+            "Progress",
+            {
+                "fields": (
+                    "status",
+                    "attempts",
+                    "last_error",
+                    "created_at",
+                    "queued_at",
+                    "enqueued_at",
+                    "next_attempt_at",
+                    "sending_started_at",
+                    "lease_expires_at",
+                    "sent_at",
+                    "failed_at",
+                    "constituent_notified_at",
+                    "updated_at",
+                )
+            },
+        ),
+        (
+            "Message",
+            {"fields": ("subject", "organization_statement", "constituent_message", "body")},
+        ),
+    )
+    readonly_fields = tuple(field for _, options in fieldsets for field in options["fields"])
+
+    @admin.display(description="id", ordering="id")
+    def short_id(self, obj):
+        return obj.id.hex[:8]
+
+    @admin.display(description="campaign", ordering="action__campaign__title")
+    def campaign(self, obj):
+        return obj.action.campaign
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("alerts.change_delivery")
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True))
+        retried = deliveries_retry(delivery_ids=selected)
+        skipped = len(selected) - retried
+        self.message_user(
+            request,
+            f"{retried} failed deliveries queued again"
+            + (f"; {skipped} not failed, left alone." if skipped else "."),
+            messages.SUCCESS,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        """Counters by channel and status above the list: what is moving and what is stuck."""
+        rows = Delivery.objects.values("channel", "status").annotate(count=Count("pk"))
+        statuses = [choice for choice, _ in Delivery.Status.choices]
+        table = {}
+        for row in rows:
+            table.setdefault(row["channel"], dict.fromkeys(statuses, 0))[row["status"]] = row[
+                "count"
+            ]
+        extra_context = {
+            **(extra_context or {}),
+            "counter_statuses": [Delivery.Status(s).label for s in statuses],
+            "counters": sorted(
+                (channel, [counts[s] for s in statuses]) for channel, counts in table.items()
+            ),
+            "stuck_count": StuckDelivery.objects.count(),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+@admin.register(StuckDelivery)
+class StuckDeliveryAdmin(DeliveryAdmin):
+    """Deliveries still `sending` after their lease: the worker died or hung mid-attempt. The
+    sweep takes them back by itself; this queue shows them, and can do it now."""
+
+    change_list_template = None
+    actions = ("reclaim",)
+
+    def has_reclaim_permission(self, request):
+        return request.user.has_perm("alerts.change_delivery")
+
+    @admin.action(description="Queue the selected deliveries again now", permissions=["reclaim"])
+    def reclaim(self, request, queryset):
+        reclaimed = deliveries_reclaim(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            f"{len(reclaimed.queued)} queued again, "
+            f"{len(reclaimed.failed)} out of attempts and failed.",
+        )
