@@ -71,19 +71,40 @@ def campaign_letters(campaign: Campaign) -> list[tuple[Letter, list]]:
     return [(letter, letter_signers_by_state(letter)) for letter in letters]
 
 
-def delivery_stats(*, now=None) -> dict:
-    """Counts by status and channel, and the age of the oldest queued delivery (seconds)."""
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What operators watch: deliveries counted by channel and status, and how long the oldest
+    queued one has waited."""
+
+    # One row per channel that has deliveries, in channel order; each row has every status in
+    # Delivery.Status order, zeros included, so the rows line up as a table.
+    by_channel_and_status: dict[str, dict[str, int]]
+    oldest_queued_seconds: float | None
+
+    @property
+    def by_status(self) -> dict[str, int]:
+        """Every status, zeros included."""
+        totals = dict.fromkeys(Delivery.Status.values, 0)
+        for counts in self.by_channel_and_status.values():
+            for status, n in counts.items():
+                totals[status] = totals.get(status, 0) + n
+        return totals
+
+    @property
+    def by_channel(self) -> dict[str, int]:
+        """The channels that have deliveries."""
+        return {channel: sum(row.values()) for channel, row in self.by_channel_and_status.items()}
+
+
+def delivery_stats(*, now=None) -> DeliveryStats:
+    """The counters the deliveries admin page and `manage.py delivery_stats` show."""
     now = now or timezone.now()
-    by_status = dict.fromkeys(Delivery.Status.values, 0)
-    for row in Delivery.objects.values("status").annotate(n=Count("pk")).order_by():
-        by_status[row["status"]] = row["n"]
-    by_channel = {
-        row["channel"]: row["n"]
-        for row in Delivery.objects.values("channel").annotate(n=Count("pk")).order_by("channel")
-    }
+    table: dict[str, dict[str, int]] = {}
+    for row in Delivery.objects.values("channel", "status").annotate(n=Count("pk")).order_by():
+        counts = table.setdefault(row["channel"], dict.fromkeys(Delivery.Status.values, 0))
+        counts[row["status"]] = row["n"]
     oldest = Delivery.objects.filter(status=Delivery.Status.QUEUED).aggregate(t=Min("queued_at"))
-    return {
-        "by_status": by_status,
-        "by_channel": by_channel,
-        "oldest_queued_seconds": (now - oldest["t"]).total_seconds() if oldest["t"] else None,
-    }
+    return DeliveryStats(
+        by_channel_and_status=dict(sorted(table.items())),
+        oldest_queued_seconds=(now - oldest["t"]).total_seconds() if oldest["t"] else None,
+    )

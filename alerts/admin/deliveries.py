@@ -1,9 +1,9 @@
 """Deliveries and their attempts: counters, an operator's retry, and the stuck queue."""
 
 from django.contrib import admin, messages
-from django.db.models import Count
 
 from ..models import Attempt, Delivery, StuckDelivery
+from ..selectors import delivery_stats
 from ..services import deliveries_reclaim, deliveries_retry
 
 
@@ -113,19 +113,10 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """Counters by channel and status above the list: what is moving and what is stuck."""
-        rows = Delivery.objects.values("channel", "status").annotate(count=Count("pk"))
-        statuses = [choice for choice, _ in Delivery.Status.choices]
-        table = {}
-        for row in rows:
-            table.setdefault(row["channel"], dict.fromkeys(statuses, 0))[row["status"]] = row[
-                "count"
-            ]
         extra_context = {
             **(extra_context or {}),
-            "counter_statuses": [Delivery.Status(s).label for s in statuses],
-            "counters": sorted(
-                (channel, [counts[s] for s in statuses]) for channel, counts in table.items()
-            ),
+            "delivery_stats": delivery_stats(),
+            "status_labels": Delivery.Status.labels,
             "stuck_count": StuckDelivery.objects.count(),
         }
         return super().changelist_view(request, extra_context=extra_context)
