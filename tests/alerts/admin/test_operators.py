@@ -1,5 +1,5 @@
-"""What operators use: the admin's retry and stuck queue, the counters, the two commands, and
-the sweep's rules, each against the real database and Redis queue."""
+"""What operators run: the two commands, and the sweep's rules, each against the real database
+and Redis queue. The deliveries admin (retry, stuck queue, counters) is in test_deliveries."""
 
 import datetime as dt
 import io
@@ -7,7 +7,6 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Action, Delivery
@@ -22,52 +21,6 @@ Status = Delivery.Status
 
 def _sent(**kwargs):
     return DeliveryFactory(status=Status.SENT, sent_at=timezone.now(), **kwargs)
-
-
-def test_the_retry_action_queues_failed_deliveries_and_ignores_sent_ones(
-    admin_client, broker_queue, django_capture_on_commit_callbacks
-):
-    failed = DeliveryFactory(status=Status.FAILED, attempts=3, last_error="550 no such user")
-    sent = _sent()
-    url = reverse("admin:alerts_delivery_changelist")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            url,
-            {"action": "retry_failed", "_selected_action": [str(failed.pk), str(sent.pk)]},
-            follow=True,
-        )
-    assert (
-        "1 failed deliveries queued again; 1 not failed, left alone." in response.content.decode()
-    )
-    failed.refresh_from_db()
-    sent.refresh_from_db()
-    assert (failed.status, failed.attempts) == (Status.QUEUED, 0)
-    assert (sent.status, sent.attempts) == (Status.SENT, 0)
-    assert published_delivery_ids(broker_queue) == [str(failed.pk)]
-
-
-def test_the_changelist_shows_counters_by_channel_and_status(admin_client):
-    _sent()
-    _sent()
-    DeliveryFactory(status=Status.FAILED)
-    body = admin_client.get(reverse("admin:alerts_delivery_changelist")).content.decode()
-    assert "Deliveries by channel and status" in body
-    assert '<th scope="row">email</th><td>0</td><td>0</td><td>0</td><td>2</td><td>1</td>' in body
-
-
-def test_the_stuck_queue_lists_expired_leases_and_takes_them_back(admin_client, broker_queue):
-    past = timezone.now() - dt.timedelta(minutes=5)
-    stuck = DeliveryFactory(status=Status.SENDING, attempts=1, lease_expires_at=past)
-    DeliveryFactory(
-        status=Status.SENDING, attempts=1, lease_expires_at=timezone.now() + dt.timedelta(minutes=5)
-    )
-    url = reverse("admin:alerts_stuckdelivery_changelist")
-    body = admin_client.get(url).content.decode()
-    assert stuck.id.hex[:8] in body
-    assert "1 stuck delivery" in body or "1 stuck deliver" in body
-    admin_client.post(url, {"action": "reclaim", "_selected_action": [str(stuck.pk)]})
-    stuck.refresh_from_db()
-    assert stuck.status == Status.QUEUED
 
 
 def test_delivery_stats_json(broker_queue):
