@@ -1,4 +1,4 @@
-"""Reads the public pages need, shaped for their templates."""
+"""Reads shaped for their readers: the public pages, the admin, the operators' commands."""
 
 from dataclasses import dataclass
 

@@ -41,8 +41,8 @@ def main():
     from django.utils import timezone
 
     from alerts.delivery.channels.email import build_message
-    from alerts.tasks import deliveries_enqueue
     from alerts.models import Action, Attempt, Campaign, Delivery
+    from alerts.tasks import deliveries_enqueue
     from legislators.models import Official
     from tests.support.processes import CeleryWorker, worker_env
     from tests.support.smtp import SmtpSink
