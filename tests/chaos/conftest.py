@@ -7,6 +7,7 @@ run and retries come due within seconds. The machine's Redis and PostgreSQL are 
 """
 
 import contextlib
+import datetime as dt
 import socket
 import threading
 import time
@@ -187,6 +188,24 @@ def pool_process_pids(worker: CeleryWorker) -> list[int]:
         if pool:
             return sorted(set(worker.pool_pids()) & pool)
     return []
+
+
+def swept_after(worker: CeleryWorker, since: int, *, seconds: float) -> bool:
+    """Has a sweep that the worker received `seconds` or more after log offset `since`
+    succeeded? The sweep hands over again, or notifies about, whatever has waited
+    DELIVERY_REQUEUE_AFTER_SECONDS: one that started that long after a moment has seen all that
+    was left behind at it. The moment is the first task line after `since` (never earlier), so
+    every time compared is the worker's own."""
+    lines = worker.task_lines(since=since)
+    if not lines:
+        return False
+    late = lines[0].at + dt.timedelta(seconds=seconds)
+    started_late = {
+        line.id
+        for line in lines
+        if line.name == "alerts.sweep" and line.event == "received" and line.at >= late
+    }
+    return any(line.id in started_late and line.event == "succeeded" for line in lines)
 
 
 def attempts_by_delivery() -> dict:

@@ -76,9 +76,19 @@ def test_a_database_crash_mid_delivery_loses_nothing(crash_db, chaos_broker, mak
     worker.start()
     try:
         sink.wait_for(30, timeout=60)
+        before_crash = worker.log_offset()
         crash_db.crash()
         at_crash = len(sink.messages())
-        time.sleep(1.0)  # the worker meets a dead database for a while
+
+        # Back up only once the worker has met the dead database: beyond the sends it cut off,
+        # a sweep (one a second) has tried it and failed.
+        def sweep_failed():
+            return any(
+                line.name == "alerts.sweep" and line.event == "raised"
+                for line in worker.task_lines(since=before_crash)
+            )
+
+        wait_until(sweep_failed, timeout=30, interval=0.1, message="a sweep failing, database down")
         crash_db.start()  # crash recovery
         print(f"\ncrashed PostgreSQL with {at_crash} messages at the sink, at {elapsed(began)}")
         assert at_crash < expected, "everything was sent before the crash: nothing tested"

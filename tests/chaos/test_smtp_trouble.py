@@ -11,7 +11,14 @@ from tests.support.forms import MESSAGE, submit_actions
 from tests.support.processes import wait_until
 from tests.support.smtp import SmtpSink
 
-from .conftest import MAX_ATTEMPTS, attempts_by_delivery, elapsed, wait_all
+from .conftest import (
+    CHAOS_TIMINGS,
+    MAX_ATTEMPTS,
+    attempts_by_delivery,
+    elapsed,
+    swept_after,
+    wait_all,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -90,9 +97,21 @@ def test_a_recipient_refused_with_550_fails_once_and_the_constituent_is_told(
         )
 
     wait_until(settled, timeout=30, interval=0.25, message="deliveries sent or failed, notices")
-    # Longer than DELIVERY_REQUEUE_AFTER_SECONDS with a sweep a second: time for a wrong retry
-    # or a second notice to happen.
-    time.sleep(4.5)
+    # Time for a wrong retry or a second notice to happen: a sweep that started a sweep interval
+    # more than DELIVERY_REQUEUE_AFTER_SECONDS after settlement has run (it would have handed
+    # either over), then the worker has finished all it was handed before a sweep of our own.
+    settled_at = worker.log_offset()
+    covered = sum(
+        float(CHAOS_TIMINGS[name])
+        for name in ("DELIVERY_REQUEUE_AFTER_SECONDS", "DELIVERY_SWEEP_SECONDS")
+    )
+    wait_until(
+        lambda: swept_after(worker, settled_at, seconds=covered),
+        timeout=30,
+        interval=0.25,
+        message=f"a sweep started {covered}s after settlement",
+    )
+    worker.sweep_and_settle(timeout=30)
     assert worker.process.poll() is None
 
     for delivery in failing.select_related("official"):

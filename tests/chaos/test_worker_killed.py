@@ -7,12 +7,14 @@ import signal
 import time
 
 import pytest
+from django.db import connection
 
 from alerts.delivery import engine as delivery_module
-from alerts.delivery import ledger as ledger_module
+from alerts.delivery.ledger import OrmLedger
 from alerts.models import Delivery
 from tests.factories import DeliveryFactory
 from tests.support.forms import submit_actions
+from tests.support.processes import wait_until
 
 from .conftest import attempts_by_delivery, elapsed, pool_process_pids, status_counts, wait_all
 
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ACTIONS = 70  # x 3 officials = 210 deliveries in flight
 POOL_KILLS = 3
+KILL_EVERY = 25  # messages received at the sink between one kill and the next, and the crash
 
 
 def test_killed_worker_processes_lose_nothing_and_duplicate_only_cut_off_sends(
@@ -45,7 +48,14 @@ def test_killed_worker_processes_lose_nothing_and_duplicate_only_cut_off_sends(
         victim = pids[len(killed) % len(pids)]
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
-        time.sleep(1.0)
+        # Paced by the work, not the clock: the pool goes on delivering after each kill, and
+        # the kills and the crash fall at different points of the backlog, well before its end.
+        goal = min(len(sink.messages()) + KILL_EVERY, expected)
+        wait_until(
+            lambda goal=goal: len(sink.messages()) >= goal,
+            timeout=30,
+            message=f"{goal} messages at the sink after killing pool process {victim}",
+        )
     for pid in beat:
         os.kill(pid, 0)  # the sweep's process was spared (raises if it is gone)
     at_crash = status_counts()
@@ -90,19 +100,22 @@ class Killed(BaseException):
 
 
 def test_a_kill_right_after_marking_sent_leaves_delivery_and_attempt_agreeing(monkeypatch):
-    """The ORM ledger records a send in two statements; the PostgreSQL one in one statement,
-    which cannot be cut in two."""
+    """The ORM ledger records a send in two statements, in one transaction; the PostgreSQL one
+    in one statement, which cannot be cut in two. Death strikes between the two."""
     delivery = DeliveryFactory()  # queued, email, never handed to a broker
-    monkeypatch.setattr(delivery_module, "ledger", ledger_module.OrmLedger)
-    record = ledger_module.OrmLedger._record_sent
+    monkeypatch.setattr(delivery_module, "ledger", OrmLedger)
+    marked = []
 
-    def record_then_die(sent, now):
-        record(sent, now)
-        assert Delivery.objects.get(pk=sent.delivery.pk).status == Delivery.Status.SENT
-        raise Killed
+    def die_between_the_two(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "alerts_attempt"') and marked:
+            assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
+            raise Killed
+        result = execute(sql, params, many, context)
+        if sql.startswith('UPDATE "alerts_delivery"') and "sent_at" in sql:
+            marked.append(sql)
+        return result
 
-    monkeypatch.setattr(ledger_module.OrmLedger, "_record_sent", staticmethod(record_then_die))
-    with pytest.raises(Killed):
+    with connection.execute_wrapper(die_between_the_two), pytest.raises(Killed):
         delivery_module.delivery_send(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()

@@ -1,6 +1,8 @@
 """Real processes for tests: a Celery worker with its own log, and a bounded wait helper."""
 
+import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -8,6 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = ROOT / "test-output"
@@ -48,6 +51,22 @@ def worker_env(**overrides: str) -> dict[str, str]:
     if not_strings:
         raise TypeError(f"environment values must be strings: {', '.join(not_strings)}")
     return env
+
+
+# Celery's own line about a task (received, succeeded, retry, raised...), in the log format of
+# the settings' LOGGING: "<asctime> <level> <logger> Task alerts.sweep[<id>] succeeded in ...".
+_TASK_LINE = re.compile(
+    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) [A-Z]+ [\w.]+ "
+    r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]+)\] (?P<event>\w+)",
+    re.MULTILINE,
+)
+
+
+class TaskLine(NamedTuple):
+    at: dt.datetime  # the worker's clock (local time, as logged): compare only with its own
+    name: str
+    id: str
+    event: str  # "received", or how it ended: "succeeded", "retry", "raised", "ignored"...
 
 
 class CeleryWorker:
@@ -117,6 +136,54 @@ class CeleryWorker:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+    def log_offset(self) -> int:
+        """Where the log ends now: `since` for reading only what the worker logs after it."""
+        return self.log_path.stat().st_size
+
+    def log_since(self, since: int) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            return log.read().decode(errors="replace")
+
+    def task_lines(self, *, since: int = 0) -> list[TaskLine]:
+        """Celery's lines about tasks from byte `since` of the log on, oldest first. Only an
+        INFO log has them (a task's receipt and success are logged at INFO)."""
+        if self.loglevel != "INFO":
+            raise ValueError(f"task lines need the INFO log, this worker logs at {self.loglevel}")
+        return [
+            TaskLine(dt.datetime.fromisoformat(m["at"]), m["name"], m["id"], m["event"])
+            for m in _TASK_LINE.finditer(self.log_since(since))
+        ]
+
+    def tasks_in_hand(self) -> list[TaskLine]:
+        """The receipt of every task the worker has taken in and not finished: running, waiting
+        for a pool process, or held until its countdown is due (a retry)."""
+        last: dict[str, TaskLine] = {}
+        for line in self.task_lines():
+            last[line.id] = line  # a retry is received again under the same id
+        return [line for line in last.values() if line.event == "received"]
+
+    def sweep_and_settle(self, *, timeout: float = 30.0) -> None:
+        """Hand the worker a sweep (`alerts.sweep`) through its queue; wait until it has
+        succeeded and the worker has nothing else in hand.
+
+        The queue is one list, taken in order: every task published before the sweep (a retry,
+        a second task for the same deliveries) was received before it and has then finished.
+        A positive marker that the pipeline had its chance to do anything more, where a sleep
+        would only hope so. (What this sweep itself hands over is not waited for.)"""
+        from config.celery_app import app
+
+        sweep_id = app.send_task("alerts.sweep").id
+
+        def settled():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.log()[-3000:]}")
+            lines = self.task_lines()
+            swept = any(line.id == sweep_id and line.event == "succeeded" for line in lines)
+            return swept and not self.tasks_in_hand()
+
+        wait_until(settled, timeout=timeout, interval=0.1, message=f"sweep {sweep_id} and idle")
 
     def pool_pids(self) -> list[int]:
         """The prefork pool's child processes (what a kill -9 of "a worker process" hits)."""

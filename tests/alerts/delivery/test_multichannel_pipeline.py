@@ -136,7 +136,9 @@ def test_one_action_reaches_its_email_cwc_and_webhook_officials_exactly_once(
         timeout=WAIT,
         message="the worker finished the action's task",
     )
-    time.sleep(0.5)  # long enough for a duplicate to show, if one were on its way
+    # A duplicate on its way would be a task on the queue or in the worker's hands: a sweep
+    # sent after the task has run, and nothing left in hand, says none is.
+    multichannel_worker.sweep_and_settle(timeout=WAIT)
     deliveries = {
         d.channel: d for d in action.deliveries.select_related("official", "action__campaign")
     }
