@@ -341,6 +341,18 @@ class DeliveryQuerySet(models.QuerySet):
             failed_at__lt=before,
         )
 
+    def fail(self, *, reason: str, now=None) -> int:
+        """Sending ended for good: no attempts left, or a refusal not worth retrying."""
+        now = now or timezone.now()
+        return self.transition(
+            source=DeliveryStatus.SENDING,
+            target=DeliveryStatus.FAILED,
+            now=now,
+            failed_at=now,
+            lease_expires_at=None,
+            last_error=reason,
+        )
+
     def transition(self, *, source, target, now=None, **fields) -> int:
         """Move these deliveries from `source` (a status or several) to `target`, with
         `fields`, and return how many moved: the rows no longer in `source` (another worker,

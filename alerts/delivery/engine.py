@@ -208,14 +208,7 @@ def _after_error(delivery, attempt_id, exc) -> Result:
     if out_of_attempts and isinstance(exc, TransientError):
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
     with transaction.atomic():
-        _under_claim(delivery).transition(
-            source=Status.SENDING,
-            target=Status.FAILED,
-            now=now,
-            failed_at=now,
-            lease_expires_at=None,
-            last_error=reason,
-        )
+        _under_claim(delivery).fail(reason=reason, now=now)
         Attempt.objects.filter(pk=attempt_id).update(
             finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
         )
@@ -244,15 +237,8 @@ def deliveries_reclaim(*, delivery_ids, now=None) -> Reclaimed:
         row = Delivery.objects.filter(pk=delivery_id, attempts=attempts)
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             reason = f"gave up after {attempts} attempts: the worker stopped mid-attempt"
-            moved = row.transition(
-                source=Status.SENDING,
-                target=Status.FAILED,
-                now=now,
-                failed_at=now,
-                lease_expires_at=None,
-                last_error=reason,
-            )
-            (failed if moved else []).append(str(delivery_id))
+            if row.fail(reason=reason, now=now):
+                failed.append(str(delivery_id))
         elif row.transition(
             source=Status.SENDING,
             target=Status.QUEUED,
