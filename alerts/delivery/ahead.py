@@ -21,7 +21,7 @@ import selectors
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db import utils as django_errors
 from psycopg import conninfo, errors, pq
 
@@ -52,7 +52,7 @@ class Statement:
     def start(self, params: dict) -> "Answer":
         """Send the statement and return without waiting, when it can go ahead; else run it
         now. A database error in sending it is kept for `result()`."""
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
+        if connection.vendor != "postgresql" or not transaction.get_autocommit():
             return _run_here(self.sql, params)
         values = [
             None if params[name] is None else as_text(params[name]).encode()
