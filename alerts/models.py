@@ -110,6 +110,28 @@ class Campaign(models.Model):
         default="International Affairs",
         help_text="The Library of Congress policy area House offices file messages under.",
     )
+    topic = models.CharField(
+        "topic for offices' web forms",
+        max_length=100,
+        blank=True,
+        help_text="The subject area offices' web forms ask for (e.g. 'Foreign Relations'); it "
+        "is matched to each office's own list of topics. Empty: the CWC policy area.",
+    )
+    call_script_thank = models.TextField(
+        "call script for cosigners",
+        blank=True,
+        help_text="What a constituent says when they call an official who signed.",
+    )
+    call_script_urge = models.TextField(
+        "call script for non-signers",
+        blank=True,
+        help_text="What a constituent says when they call a legislator who did not sign.",
+    )
+    call_script_executive = models.TextField(
+        "call script for executive offices",
+        blank=True,
+        help_text="What a constituent says when they call an executive office.",
+    )
     double_opt_in = models.BooleanField(
         default=True,
         help_text="Send nothing until the constituent confirms by clicking a link in an email.",
@@ -238,6 +260,8 @@ class Action(models.Model):
     city = models.CharField(max_length=100, validators=[validate_single_line])
     state = models.CharField(max_length=2, choices=states.CHOICES)
     zip_code = models.CharField("ZIP code", max_length=10, validators=[validate_zip_code])
+    # Asked only when an office the constituent chose requires it (some web forms do).
+    phone = models.CharField(max_length=20, blank=True, validators=[validate_single_line])
 
     subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, validators=[validate_single_line])
     message = models.TextField("own words", max_length=MESSAGE_MAX_LENGTH, blank=True)
@@ -283,17 +307,24 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
-    MANUAL = "manual", "Manual (contact form)"
+    MANUAL = "manual", "Manual (the constituent sends it)"
 
 
 # The only moves a delivery's status may make; `DeliveryQuerySet.transition` refuses others.
 #   pending ──confirm──► queued ──claim──► sending ──► sent
 #                          ▲  ▲               ├──────► failed ──operator's retry──► queued
 #                          │  └──retry, reclaim, release
+#   pending, queued, sending ──► manual: no automatic way is left (a web form found broken,
+#                                 a CAPTCHA), the constituent sends it themselves
 DELIVERY_TRANSITIONS = {
-    DeliveryStatus.PENDING: {DeliveryStatus.QUEUED},
-    DeliveryStatus.QUEUED: {DeliveryStatus.SENDING},
-    DeliveryStatus.SENDING: {DeliveryStatus.SENT, DeliveryStatus.QUEUED, DeliveryStatus.FAILED},
+    DeliveryStatus.PENDING: {DeliveryStatus.QUEUED, DeliveryStatus.MANUAL},
+    DeliveryStatus.QUEUED: {DeliveryStatus.SENDING, DeliveryStatus.MANUAL},
+    DeliveryStatus.SENDING: {
+        DeliveryStatus.SENT,
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.MANUAL,
+    },
     DeliveryStatus.FAILED: {DeliveryStatus.QUEUED},
     DeliveryStatus.SENT: set(),
     DeliveryStatus.MANUAL: set(),
@@ -393,6 +424,9 @@ class Delivery(models.Model):
 
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    manual_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the constituent sends this one themselves."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     # When the broker last got this delivery's task; the sweep hands over what it lost.
@@ -486,6 +520,11 @@ class Attempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=6, choices=Outcome.choices, blank=True)
     error = models.TextField(blank=True)
+    # Evidence of a web form's fill: where the browser ended, whether the office's success
+    # rule matched there, and a screenshot (a path under WEB_FORM_EVIDENCE_DIR).
+    final_url = models.CharField(max_length=2000, blank=True)
+    success_seen = models.BooleanField(null=True, blank=True)
+    screenshot = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]
@@ -495,3 +534,27 @@ class Attempt(models.Model):
 
     def __str__(self):
         return f"Attempt {self.number} of {self.delivery_id}: {self.outcome or 'running'}"
+
+
+class Call(models.Model):
+    """A constituent's "I called": counted per office for the organizers."""
+
+    class Outcome(models.TextChoices):
+        SPOKE = "spoke", "Spoke to staff"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        NO_ANSWER = "no_answer", "No answer"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calls")
+    official = models.ForeignKey(Official, on_delete=models.PROTECT, related_name="calls")
+    action = models.ForeignKey(
+        Action, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    outcome = models.CharField(max_length=9, choices=Outcome.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["campaign", "official"])]
+
+    def __str__(self):
+        return f"Call to {self.official_id}: {self.outcome}"

@@ -116,6 +116,7 @@ class Official(models.Model):
         EMAIL = "email", "Email"
         CWC = "cwc", "Communicating With Congress"
         WEBHOOK = "webhook", "Webhook"
+        WEB_FORM = "web_form", "Web form, filled by a browser"
         CONTACT_FORM = "contact_form", "Contact form only"
 
     key = models.SlugField(
@@ -134,6 +135,16 @@ class Official(models.Model):
     cwc_office = models.CharField("CWC office code", max_length=5, blank=True)
     webhook_url = models.URLField(blank=True)
     contact_form_url = models.URLField(blank=True)
+    phone = models.CharField(
+        max_length=30, blank=True, help_text="The office's main number (Washington, D.C.)."
+    )
+    holder_verified_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When someone last checked that the holder named here holds the office. "
+        "Messages address the office alone when this is unknown or older than "
+        "EXECUTIVE_VERIFY_DAYS.",
+    )
     is_active = models.BooleanField(default=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -152,6 +163,7 @@ class Official(models.Model):
                 condition=Q(channel="email", email__gt="")
                 | Q(channel="cwc", cwc_office__gt="")
                 | Q(channel="webhook", webhook_url__gt="")
+                | Q(channel="web_form", contact_form_url__gt="")
                 | Q(channel="contact_form", contact_form_url__gt=""),
             ),
         ]
@@ -224,3 +236,75 @@ class ZipDistrict(models.Model):
 
     def __str__(self):
         return f"{self.zip_code} → {self.state}-{self.district} ({self.congress}th)"
+
+
+class DistrictOffice(models.Model):
+    """A member of Congress's office at home (legislators-district-offices)."""
+
+    legislator = models.ForeignKey(
+        Legislator, on_delete=models.CASCADE, related_name="district_offices"
+    )
+    office_id = models.CharField(max_length=100, unique=True, help_text="<bioguide>-<city>")
+    address = models.CharField(max_length=300, blank=True)
+    suite = models.CharField(max_length=100, blank=True)
+    building = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2, choices=states.CHOICES)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["legislator", "city"]
+
+    def __str__(self):
+        return f"{self.legislator} in {self.city}, {self.state}"
+
+
+class SenateCwcOffice(models.Model):
+    """An entry of the Senate's CWC active-offices list: a seat (S + state + 0 + class) whose
+    office takes CWC messages."""
+
+    office_code = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=200, help_text="As the list gives it.")
+    bioguide_id = models.CharField(max_length=10, blank=True)
+    listed = models.BooleanField(default=True, help_text="On the latest list imported.")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "Senate CWC office"
+        ordering = ["office_code"]
+
+    def __str__(self):
+        return self.office_code
+
+
+class ContactForm(models.Model):
+    """How to fill an office's own web form, step by step (the contact-congress format), as
+    imported from CONTACT_FORMS_DIR; the web_form channel runs it in a browser."""
+
+    class Status(models.TextChoices):
+        WORKING = "working", "Working"
+        CAPTCHA = "captcha", "Has a CAPTCHA: never attempted"
+        BROKEN = "broken", "Broken: failed repeatedly"
+
+    official = models.OneToOneField(Official, on_delete=models.CASCADE, related_name="contact_form")
+    source = models.CharField(max_length=200, help_text="The definition's file, as imported.")
+    definition = models.JSONField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
+    version = models.PositiveIntegerField(default=1, help_text="Raised with each new content.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WORKING)
+    enabled = models.BooleanField(
+        default=True, help_text="Untick to stop filling this form (deliveries go manual)."
+    )
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["official"]
+
+    def __str__(self):
+        return f"Web form of {self.official} (v{self.version}, {self.status})"

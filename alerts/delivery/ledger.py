@@ -267,8 +267,9 @@ _CLAIM = """
         RETURNING id, channel
     ),
     begun AS (
-        INSERT INTO {attempt} (delivery_id, number, channel, started_at, outcome, error)
-        SELECT id, %(number)s, channel, %(now)s, '', '' FROM claimed
+        INSERT INTO {attempt}
+            (delivery_id, number, channel, started_at, outcome, error, final_url, screenshot)
+        SELECT id, %(number)s, channel, %(now)s, '', '', '', '' FROM claimed
         RETURNING id
     )"""
 check_transition(source=Status.QUEUED, target=Status.SENDING)  # _CLAIM

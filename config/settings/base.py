@@ -154,6 +154,34 @@ CWC_DELIVERY_AGENT_EMAIL = env.str("CWC_DELIVERY_AGENT_EMAIL", default="cwc-oper
 CWC_DELIVERY_AGENT_CONTACT = env.str("CWC_DELIVERY_AGENT_CONTACT", default="Delivery Operator")
 CWC_DELIVERY_AGENT_PHONE = env.str("CWC_DELIVERY_AGENT_PHONE", default="000-000-0000")
 
+# The Senate's CWC program (SCWC): offices on its active-offices list take the same CWC 2.0
+# message. The production path is `…/api/production-messages/`; during onboarding, testing.
+SENATE_CWC_URL = env.str("SENATE_CWC_URL", default="")
+SENATE_CWC_API_KEY = env.str("SENATE_CWC_API_KEY", default="")
+# Where `import_senate_offices` (and beat, daily, when set) reads the active-offices list.
+SENATE_CWC_OFFICES_URL = env.str("SENATE_CWC_OFFICES_URL", default="")
+# Messages a second to SCWC, across every worker (the Senate takes about 5-10 per agent).
+SENATE_CWC_RATE_PER_SECOND = env.float("SENATE_CWC_RATE_PER_SECOND", default=4.0)
+
+# Offices' own web forms, filled by headless Chromium (the contact-congress format).
+CONTACT_FORMS_DIR = env.path(
+    "CONTACT_FORMS_DIR", default=BASE_DIR.parent / "shared" / "data" / "contact-forms"
+)
+# http://host:port: every definition's https://HOST/PATH becomes http://host:port/HOST/PATH
+# (replicas for tests and rehearsals).
+CONTACT_FORMS_ORIGIN = env.str("CONTACT_FORMS_ORIGIN", default="")
+# Browser deliveries have a queue and worker of their own, so they never hold up email or CWC.
+WEB_FORM_QUEUE = env.str("WEB_FORM_QUEUE", default="web-forms")
+WEB_FORM_BROWSER = env.str("WEB_FORM_BROWSER", default="/usr/bin/chromium")
+WEB_FORM_STEP_TIMEOUT_SECONDS = env.float("WEB_FORM_STEP_TIMEOUT_SECONDS", default=20.0)
+# Consecutive failed fills, across deliveries, after which an office's form is marked broken.
+WEB_FORM_BROKEN_AFTER = env.int("WEB_FORM_BROKEN_AFTER", default=3)
+# Screenshots of each fill's last page; purged with the delivery's other personal data.
+WEB_FORM_EVIDENCE_DIR = env.path("WEB_FORM_EVIDENCE_DIR", default=VAR_DIR / "evidence")
+
+# An executive office's holder is named only while verified this recently.
+EXECUTIVE_VERIFY_DAYS = env.int("EXECUTIVE_VERIFY_DAYS", default=90)
+
 # Webhook deliveries: signed with this secret; private and loopback addresses are refused
 # unless allowed (tests allow loopback).
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")

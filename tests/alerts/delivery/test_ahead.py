@@ -129,8 +129,9 @@ def test_a_wait_cut_off_midway_closes_the_connection_and_postgresql_still_commit
     delivery = DeliveryFactory()
     slow_insert = Statement(
         "WITH slept AS (SELECT pg_sleep(0.5)) "
-        "INSERT INTO alerts_attempt (delivery_id, number, channel, started_at, outcome, error) "
-        "SELECT %(id)s, 1, 'email', now(), '', '' FROM slept RETURNING id",
+        "INSERT INTO alerts_attempt (delivery_id, number, channel, started_at, outcome, error, "
+        "final_url, screenshot) SELECT %(id)s, 1, 'email', now(), '', '', '', '' FROM slept "
+        "RETURNING id",
         types=TYPES,
     )
 
