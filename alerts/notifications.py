@@ -128,8 +128,8 @@ def reminders_send(*, now=None) -> int:
 def failure_notice_send(*, delivery_id) -> bool:
     """Tell the constituent a message could not be delivered, with the official's own contact
     form and a copy of the text to send there. Once per delivery."""
-    failed = {"status": Delivery.Status.FAILED}
-    with _once(Delivery, delivery_id, "constituent_notified_at", **failed) as claimed:
+    undelivered = {"status__in": [Delivery.Status.FAILED, Delivery.Status.MANUAL]}
+    with _once(Delivery, delivery_id, "constituent_notified_at", **undelivered) as claimed:
         if claimed:
             delivery = Delivery.objects.select_related("action__campaign", "official").get(
                 pk=delivery_id

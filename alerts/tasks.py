@@ -91,7 +91,10 @@ def deliver(delivery_ids: list[str]) -> dict[str, str]:
     }
     if retries:
         deliveries_enqueue(delivery_ids=list(retries), countdown=max(retries.values()))
-    failure_notices_enqueue(delivery_ids=by_outcome.get(Outcome.FAILED, []))
+    # Told once per delivery: it failed, or it fell to the constituent to send.
+    failure_notices_enqueue(
+        delivery_ids=by_outcome.get(Outcome.FAILED, []) + by_outcome.get(Outcome.MANUAL, [])
+    )
     return {delivery_id: result.outcome for delivery_id, result in results.items()}
 
 

@@ -23,7 +23,7 @@ from django.db import Error, transaction
 from django.utils import timezone
 
 from ..models import Action, Attempt, Delivery
-from .channels import DeliveryError, TransientError, email, sender_for
+from .channels import DeliveryError, NeedsConstituent, TransientError, email, sender_for
 from .ledger import Sent, ledger, read_due
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
+    MANUAL = "manual"  # no automatic way left: the constituent is to send it
     SKIPPED = "skipped"  # not queued and due: sent already, taken by another worker, or parked
     DEFERRED = "deferred"  # not started: its batch ran out of time
 
@@ -115,7 +116,7 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
             held = None  # from here on, the send may have begun: its lease decides
             # Outside any transaction on purpose: a rollback after a send would mean sending again.
             try:
-                _sender(delivery)(delivery)
+                evidence = _sender(delivery)(delivery)
             except DeliveryError as exc:
                 _settle(write)
                 results[pk] = _after_error(delivery, attempt_id, exc)
@@ -124,6 +125,7 @@ def deliveries_send(*, delivery_ids, budget_seconds: float | None = None) -> dic
                 results[pk] = _after_unexpected(delivery, attempt_id, exc)
                 stopped = isinstance(exc, SoftTimeLimitExceeded)
             else:
+                _keep_evidence(attempt_id, evidence)
                 unrecorded = Sent(delivery, attempt_id)
                 results[pk] = Result(Outcome.SENT)
         if write is not None:
@@ -179,9 +181,35 @@ def _after_unexpected(delivery, attempt_id, exc) -> Result:
     return _after_error(delivery, attempt_id, TransientError(f"unexpected {type(exc).__name__}"))
 
 
+def _keep_evidence(attempt_id, evidence) -> None:
+    """A browser's attempt leaves what it saw on its Attempt row (other channels have none)."""
+    if evidence is not None:
+        Attempt.objects.filter(pk=attempt_id).update(
+            final_url=evidence.final_url[:2000],
+            success_seen=evidence.success_seen,
+            screenshot=evidence.screenshot,
+        )
+
+
 def _after_error(delivery, attempt_id, exc) -> Result:
     now = timezone.now()
     reason = str(exc)[:2000] or type(exc).__name__
+    _keep_evidence(attempt_id, exc.evidence)
+    if isinstance(exc, NeedsConstituent):
+        with transaction.atomic():
+            _under_claim(delivery).transition(
+                source=Status.SENDING,
+                target=Status.MANUAL,
+                now=now,
+                lease_expires_at=None,
+                manual_reason=reason[:300],
+                last_error=reason,
+            )
+            Attempt.objects.filter(pk=attempt_id).update(
+                finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
+            )
+        logger.warning("delivery %s left to the constituent: %s", delivery.pk, reason)
+        return Result(Outcome.MANUAL)
     out_of_attempts = delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
     if isinstance(exc, TransientError) and not out_of_attempts:
         wait = backoff_seconds(delivery.attempts)

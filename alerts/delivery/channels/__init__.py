@@ -1,8 +1,9 @@
 """Delivery channels: each turns a Delivery into a message on its own transport.
 
-A channel's `send(delivery)` returns when the receiver accepted the message, or raises
-TransientError (worth retrying: a timeout, a 4xx SMTP reply, HTTP 429/5xx) or PermanentError
-(not worth retrying: a 5xx SMTP reply, HTTP 4xx, a refused destination).
+A channel's `send(delivery)` returns when the receiver accepted the message (with the
+attempt's Evidence, or None), or raises TransientError (worth retrying: a timeout, a 4xx SMTP
+reply, HTTP 429/5xx), PermanentError (not worth retrying: a 5xx SMTP reply, HTTP 4xx, a refused
+destination) or NeedsConstituent (no automatic way left: the constituent sends it).
 """
 
 from django.conf import settings
@@ -10,9 +11,18 @@ from django.conf import settings
 from legislators.models import Official
 
 from . import cwc, email, webhook
-from .errors import DeliveryError, PermanentError, TransientError
+from .errors import DeliveryError, Evidence, NeedsConstituent, PermanentError, TransientError
 
-__all__ = ["Channel", "DeliveryError", "PermanentError", "TransientError", "route", "sender_for"]
+__all__ = [
+    "Channel",
+    "DeliveryError",
+    "Evidence",
+    "NeedsConstituent",
+    "PermanentError",
+    "TransientError",
+    "route",
+    "sender_for",
+]
 
 Channel = Official.Channel
 
