@@ -20,7 +20,13 @@ RUN groupadd --system app \
 
 WORKDIR /app
 
-# The project and its pinned dependencies (psycopg[binary] bundles libpq: no apt packages).
+# Debian's Chromium for the browser worker (offices' web forms); Playwright drives it and
+# downloads no browser of its own.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
+
+# The project and its pinned dependencies (psycopg[binary] bundles libpq).
 COPY pyproject.toml README.md ./
 COPY config/ config/
 COPY alerts/ alerts/

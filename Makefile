@@ -27,7 +27,7 @@ run: install
 	@# The web server runs in the foreground so that Ctrl-C reaches it (a background job of a
 	@# non-interactive shell ignores SIGINT); the worker is stopped when the recipe exits.
 	@trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
-	$(BIN)/celery -A config worker --beat --loglevel=info --concurrency=2 & worker=$$!; \
+	$(BIN)/celery -A config worker --beat -Q action-alerts,web-forms --loglevel=info --concurrency=2 & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: lint, Django checks, then the whole suite against PostgreSQL and Redis on loopback

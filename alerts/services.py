@@ -12,8 +12,7 @@ from django.utils import timezone
 from legislators.models import Official
 
 from . import tasks
-from .delivery import engine
-from .delivery.channels import Channel, route
+from .delivery import engine, routing
 from .messages import ComposedMessage, message_compose, variant_for
 from .models import Action, Campaign, Cosignature, Delivery, Letter
 
@@ -24,6 +23,11 @@ REPEAT_WINDOW = dt.timedelta(hours=24)
 class Submitted:
     action: Action
     created: bool  # False when this form token had already been submitted
+
+
+def campaign_topic(campaign: Campaign) -> str:
+    """The topic offices' web forms are given: the campaign's own, else its CWC policy area."""
+    return campaign.topic or campaign.cwc_topic
 
 
 def campaign_cosigner_ids(campaign: Campaign) -> set[int]:
@@ -107,8 +111,12 @@ def action_submit(
                 action_id = action.pk
                 transaction.on_commit(lambda: tasks.enqueue(tasks.send_confirmation, action_id))
             else:
-                ids = [str(d.id) for d in deliveries if d.status == Delivery.Status.QUEUED]
-                transaction.on_commit(lambda: tasks.deliveries_enqueue(delivery_ids=ids))
+                queued = [d for d in deliveries if d.status == Delivery.Status.QUEUED]
+                ids = [str(d.id) for d in queued]
+                by_browser = [str(d.id) for d in queued if d.channel == Official.Channel.WEB_FORM]
+                transaction.on_commit(
+                    lambda: tasks.deliveries_enqueue(delivery_ids=ids, web_form_ids=by_browser)
+                )
     except IntegrityError:
         if form_token and (done := Action.objects.filter(form_token=form_token).first()):
             return Submitted(done, created=False)
@@ -151,18 +159,20 @@ def _deliveries_create(action, officials, sender) -> list[Delivery]:
     )
     confirmed = action.confirmed_at is not None or not campaign.double_opt_in
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
+    ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
     deliveries = []
     for official, composed in zip(officials, composed_messages, strict=True):
-        channel = route(official)
-        # Offices reachable only through their web form: the constituent sends it there.
-        manual = channel == Channel.CONTACT_FORM and not settings.DELIVERY_SANDBOX
+        way = ways[official.pk]
+        # No automatic way to this office: the constituent sends it through its own page.
+        manual = way.is_manual and not settings.DELIVERY_SANDBOX
         status = Delivery.Status.MANUAL if manual else waiting
         deliveries.append(
             Delivery(
                 action=action,
                 official=official,
-                channel=channel,
+                channel=way.channel,
                 status=status,
+                manual_reason=way.manual_reason if manual else "",
                 queued_at=now if status == Delivery.Status.QUEUED else None,
                 variant=composed.variant,
                 subject=composed.subject,

@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError
 
 from .delivery.engine import (
     Outcome,
+    deliveries_by_browser,
     deliveries_handed_over,
     deliveries_send,
     deliveries_sweep,
@@ -30,28 +31,37 @@ MAIL_RETRY = {
 }
 
 
-def enqueue(task, *args, countdown: float | None = None) -> bool:
+def enqueue(task, *args, countdown: float | None = None, queue: str | None = None) -> bool:
     """Publish `task(*args)`; False when the broker is unavailable (what it was for stays in
     the database for the sweep)."""
     try:
-        task.apply_async(args, countdown=countdown)
+        task.apply_async(args, countdown=countdown, queue=queue)
     except OperationalError:
         logger.warning("broker unavailable; %s left for the sweep", task.name)
         return False
     return True
 
 
-def deliveries_enqueue(*, delivery_ids, countdown: float | None = None) -> int:
+def deliveries_enqueue(*, delivery_ids, countdown: float | None = None, web_form_ids=None) -> int:
     """Hand delivery ids (and nothing else) to the broker, DELIVERY_BATCH_SIZE to a task, and
-    record when. Returns how many were handed over."""
+    record when. Web-form deliveries go to their own queue, whose browser workers never hold up
+    email and CWC (`web_form_ids`, when the caller knows them, saves a query). Returns how many
+    were handed over."""
     delivery_ids = [str(delivery_id) for delivery_id in delivery_ids]
+    if web_form_ids is None:
+        web_form_ids = deliveries_by_browser(delivery_ids=delivery_ids)
+    by_browser = {str(pk) for pk in web_form_ids}
     size = settings.DELIVERY_BATCH_SIZE
     handed = []
-    for start in range(0, len(delivery_ids), size):
-        batch = delivery_ids[start : start + size]
-        if not enqueue(deliver, batch, countdown=countdown):
-            break
-        handed += batch
+    for queue, ids in (
+        (None, [pk for pk in delivery_ids if pk not in by_browser]),
+        (settings.WEB_FORM_QUEUE, [pk for pk in delivery_ids if pk in by_browser]),
+    ):
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            if not enqueue(deliver, batch, countdown=countdown, queue=queue):
+                break
+            handed += batch
     if handed:
         deliveries_handed_over(delivery_ids=handed)
     return len(handed)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "browser-worker", "beat")
 MAILPIT_SMTP_PORT = 1025
 # The variables an operator sets most; .env.example must keep documenting each of them.
 DOCUMENTED_VARIABLES = {
@@ -78,12 +78,16 @@ def test_web_runs_gunicorn_with_the_wsgi_app(services):
 
 def test_worker_and_beat_run_celery_on_the_config_app(services):
     assert _words(services["worker"]["command"])[:4] == ["celery", "-A", "config", "worker"]
+    browser = _words(services["browser-worker"]["command"])
+    assert browser[:4] == ["celery", "-A", "config", "worker"]
+    assert browser[browser.index("-Q") + 1] == "web-forms"
+    assert "--concurrency=1" in browser
     assert _words(services["beat"]["command"])[:4] == ["celery", "-A", "config", "beat"]
 
 
 def test_app_services_share_one_environment(services):
-    web, worker, beat = (_environment(services[name]) for name in APP_SERVICES)
-    assert web == worker == beat
+    web, worker, browser_worker, beat = (_environment(services[name]) for name in APP_SERVICES)
+    assert web == worker == browser_worker == beat
     assert web["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
 
     database = urlsplit(web["DATABASE_URL"])

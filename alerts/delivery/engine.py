@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import Error, transaction
 from django.utils import timezone
 
+from legislators.models import Official
+
 from ..models import Action, Attempt, Delivery
 from .channels import DeliveryError, NeedsConstituent, TransientError, email, sender_for
 from .ledger import Sent, ledger, read_due
@@ -242,6 +244,16 @@ def _after_error(delivery, attempt_id, exc) -> Result:
         )
     logger.warning("delivery %s failed: %s", delivery.pk, type(exc).__name__)
     return Result(Outcome.FAILED)
+
+
+def deliveries_by_browser(*, delivery_ids) -> list[str]:
+    """Those of these deliveries that a browser worker sends (their office's web form)."""
+    return [
+        str(pk)
+        for pk in Delivery.objects.filter(
+            pk__in=list(delivery_ids), channel=Official.Channel.WEB_FORM
+        ).values_list("pk", flat=True)
+    ]
 
 
 def deliveries_handed_over(*, delivery_ids, now=None) -> None:

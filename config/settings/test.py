@@ -7,6 +7,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/action
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 # A queue of this test run's own on the shared Redis; worker processes inherit the name.
 os.environ.setdefault("CELERY_QUEUE", f"action-alerts-test-{uuid.uuid4().hex[:12]}")
+os.environ.setdefault("WEB_FORM_QUEUE", f"{os.environ['CELERY_QUEUE']}-web-forms")
 
 from .base import *  # noqa: F403
 from .base import env

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
-from alerts.delivery.channels import PermanentError, cwc, email, http, route, sender_for, webhook
+from alerts.delivery.channels import PermanentError, cwc, email, http, sender_for, webhook
 from alerts.delivery.engine import Outcome, Result, backoff_seconds, delivery_send
 from alerts.models import Action, Attempt, Delivery
 from alerts.notifications import confirmation_send, failure_notice_send
@@ -169,35 +169,6 @@ def _official(channel, *, email="", cwc_office="", webhook_url="", contact_form_
 
 FORM = "https://office.example/contact"
 HOOK = "https://hooks.example/x"
-
-
-@pytest.mark.parametrize(
-    ("official", "cwc_key", "webhook_secret", "expected"),
-    [
-        (_official("email", email="a@office.example"), "", "", "email"),
-        (_official("cwc", cwc_office="HVA08"), CWC_KEY, "", "cwc"),
-        (_official("webhook", webhook_url="https://hooks.example/x"), "", "s", "webhook"),
-        (_official("contact_form", contact_form_url=FORM), CWC_KEY, "s", "contact_form"),
-        # CWC without an API key: email when the office has one, else its contact form.
-        (_official("cwc", cwc_office="HVA08", email="a@office.example"), "", "", "email"),
-        (_official("cwc", cwc_office="HVA08", contact_form_url=FORM), "", "", "contact_form"),
-        (
-            _official("cwc", cwc_office="HVA08", email="a@o.example", contact_form_url=FORM),
-            "",
-            "",
-            "email",
-        ),
-        # A webhook without a signing secret falls back the same way.
-        (_official("webhook", webhook_url=HOOK, email="a@o.example"), "", "", "email"),
-        (_official("webhook", webhook_url=HOOK, contact_form_url=FORM), "", "", "contact_form"),
-    ],
-)  # fmt: skip
-def test_route_uses_the_officials_channel_when_it_can_work_else_falls_back(
-    settings, official, cwc_key, webhook_secret, expected
-):
-    settings.CWC_API_KEY = cwc_key
-    settings.WEBHOOK_SECRET = webhook_secret
-    assert route(official) == expected
 
 
 def test_there_is_no_automatic_sender_for_contact_forms():

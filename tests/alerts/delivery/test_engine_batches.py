@@ -509,6 +509,25 @@ def test_enqueue_hands_ids_over_in_batches(settings, broker_queue):
     assert Delivery.objects.filter(enqueued_at__isnull=True).count() == 0
 
 
+def test_web_form_deliveries_go_to_the_browser_workers_queue(settings, broker_queue):
+    action = ActionFactory()
+    by_mail = DeliveryFactory(action=action)
+    by_browser = DeliveryFactory(
+        action=action,
+        channel="web_form",
+        official=OfficialFactory(channel="web_form", contact_form_url="https://o.example/c"),
+    )
+    redis_client, _ = broker_queue
+    redis_client.delete(settings.WEB_FORM_QUEUE)
+
+    assert deliveries_enqueue(delivery_ids=[by_mail.id, by_browser.id]) == 2
+
+    assert published_tasks(broker_queue) == [("alerts.deliver", [[str(by_mail.id)]])]
+    browser_queue = (redis_client, settings.WEB_FORM_QUEUE)
+    assert published_tasks(browser_queue) == [("alerts.deliver", [[str(by_browser.id)]])]
+    redis_client.delete(settings.WEB_FORM_QUEUE)
+
+
 def test_the_task_hands_back_what_its_batch_had_no_time_for(
     settings, smtp_settings, smtp_sink, broker_queue
 ):

@@ -1,0 +1,89 @@
+"""Which way a message goes to each official, decided when the action is submitted.
+
+    House member        CWC (the House's)
+    senator             the Senate's CWC when their seat is on its active list, else the
+                        office's web form when a working definition exists, else manual
+    executive office    its web form when a definition exists and is enabled, else manual
+    any official        email or a webhook, where the official is set up for one
+
+"Manual" means the constituent sends it themselves through the office's own page; the reason
+is kept on the delivery and shown to them.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from legislators.models import ContactForm, Official, SenateCwcOffice
+
+Channel = Official.Channel
+
+
+@dataclass(frozen=True)
+class Reach:
+    channel: str
+    manual_reason: str = ""
+    senate: bool = False  # a senator's office
+
+    @property
+    def is_manual(self) -> bool:
+        return self.channel == Channel.CONTACT_FORM
+
+    @property
+    def is_senate_cwc(self) -> bool:
+        return self.channel == Channel.CWC and self.senate
+
+
+def reaches(*, officials, topic: str = "") -> dict[int, Reach]:
+    """How each of these officials is reached, in two queries whatever their number."""
+    officials = list(officials)
+    listed = senate_cwc_listed()
+    forms = {form.official_id: form for form in ContactForm.objects.filter(official__in=officials)}
+    return {
+        official.pk: reach(official, listed=listed, form=forms.get(official.pk), topic=topic)
+        for official in officials
+    }
+
+
+def senate_cwc_listed() -> frozenset[str]:
+    """The Senate seats whose offices take CWC now; none while SCWC is not configured."""
+    if not (settings.SENATE_CWC_URL and settings.SENATE_CWC_API_KEY):
+        return frozenset()
+    return frozenset(
+        SenateCwcOffice.objects.filter(listed=True).values_list("office_code", flat=True)
+    )
+
+
+def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topic="") -> Reach:
+    senate = official.cwc_office.startswith("S")
+    if official.channel == Channel.EMAIL and official.email:
+        return Reach(Channel.EMAIL)
+    if official.channel == Channel.WEBHOOK and official.webhook_url and settings.WEBHOOK_SECRET:
+        return Reach(Channel.WEBHOOK)
+    if official.cwc_office and not senate and settings.CWC_API_KEY:
+        return Reach(Channel.CWC)
+    if senate and official.cwc_office in listed:
+        return Reach(Channel.CWC, senate=True)
+    problem = web_form_problem(form, topic=topic) if form is not None else None
+    if form is not None and problem is None:
+        return Reach(Channel.WEB_FORM, senate=senate)
+    if official.email:
+        return Reach(Channel.EMAIL)
+    reason = problem or "this office takes messages only through its own web page"
+    return Reach(Channel.CONTACT_FORM, manual_reason=reason, senate=senate)
+
+
+def web_form_problem(form: ContactForm, *, topic: str) -> str | None:
+    """Why this office's web form cannot be filled for this campaign, or None."""
+    if not form.enabled:
+        return "the office's web form is switched off for now"
+    if form.status == ContactForm.Status.CAPTCHA:
+        return "the office's web form asks for a CAPTCHA, which only a person can answer"
+    if form.status == ContactForm.Status.BROKEN:
+        return "the office's web form is not working right now"
+    from legislators import contact_forms  # TODO(lead): top-level once the module lands
+
+    offered = contact_forms.topic_options(form.definition) if topic else []
+    if offered and contact_forms.best_topic(form.definition, topic) is None:
+        return "none of the topics the office's web form offers fits this campaign"
+    return None
