@@ -229,8 +229,11 @@ class Cosignature(models.Model):
 
 # What House offices accept as a constituent's prefix (CWC).
 PREFIXES = [
-    (p, p) for p in ("Mx.", "Ms.", "Mrs.", "Mr.", "Dr.", "Rev.", "Prof.", "Hon.", "Sgt.", "Capt.")
+    (p, p)
+    for p in ("Mx.", "Ms.", "Mrs.", "Miss", "Mr.", "Dr.", "Rev.", "Prof.", "Hon.", "Sgt.", "Capt.")
 ]
+# The only prefixes the Senate's CWC takes: asked for, never guessed.
+SENATE_PREFIXES = ("Mr.", "Mrs.", "Miss", "Ms.", "Dr.")
 
 
 def new_referral_code():

@@ -6,15 +6,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from legislators.models import Official
 
 from . import tasks
 from .delivery import engine, routing
 from .messages import ComposedMessage, message_compose, variant_for
-from .models import Action, Campaign, Cosignature, Delivery, Letter
+from .models import Action, Call, Campaign, Cosignature, Delivery, Letter
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
@@ -28,6 +31,12 @@ class Submitted:
 def campaign_topic(campaign: Campaign) -> str:
     """The topic offices' web forms are given: the campaign's own, else its CWC policy area."""
     return campaign.topic or campaign.cwc_topic
+
+
+def questions_for(*, campaign: Campaign, officials) -> frozenset[str]:
+    """What the ways to these officials need the constituent to answer (see routing.Reach)."""
+    ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
+    return frozenset().union(*(way.asks for way in ways.values()))
 
 
 def campaign_cosigner_ids(campaign: Campaign) -> set[int]:
@@ -80,12 +89,14 @@ def action_submit(
         return Submitted(done, created=False)
     sender = {field: constituent[field] for field in Action.CONTACT_FIELDS}
     prefix = constituent.get("prefix", "")
+    phone = constituent.get("phone", "")
     try:
         with transaction.atomic():
             _lock_constituent(campaign, sender["email"])
             action = Action(
                 campaign=campaign,
                 prefix=prefix,
+                phone=phone,
                 subject=subject,
                 message=message,
                 consent_text=consent_text,
@@ -244,3 +255,23 @@ def deliveries_reclaim(*, delivery_ids) -> engine.Reclaimed:
         reclaimed = engine.deliveries_reclaim(delivery_ids=delivery_ids)
         transaction.on_commit(lambda: tasks.failure_notices_enqueue(delivery_ids=reclaimed.failed))
     return reclaimed
+
+
+def call_log(*, action: Action, official_id: int, outcome: str) -> Call:
+    """A constituent's "I called" for one of their action's officials (one it wrote, or one it
+    skipped as already written today); anyone else is refused, so the form cannot count calls
+    to an office the action never named. Raises ValidationError naming the field at fault."""
+    if outcome not in Call.Outcome.values:
+        choices = ", ".join(str(label) for label in Call.Outcome.labels)
+        message = _("Choose how the call went: %(choices)s.") % {"choices": choices}
+        raise ValidationError({"outcome": message})
+    officials = Official.objects.filter(
+        Q(deliveries__action=action) | Q(pk__in=action.skipped_officials.values("pk"))
+    )
+    official = officials.filter(pk=official_id).distinct().first()
+    if official is None:
+        raise ValidationError({"official": _("That official is not one of this action's.")})
+    call = Call(campaign_id=action.campaign_id, official=official, action=action, outcome=outcome)
+    call.full_clean()
+    call.save()
+    return call

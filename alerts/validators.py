@@ -81,3 +81,14 @@ def validate_origin_lines(value):
     for line in (value or "").splitlines():
         if line.strip():
             validate_origin(line.strip())
+
+
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,18}[0-9]$")
+
+
+def validate_phone(value: str) -> None:
+    if value and not PHONE_RE.match(value):
+        raise ValidationError(
+            _("Enter a phone number: digits, and spaces, dots, dashes or brackets between them."),
+            code="phone",
+        )

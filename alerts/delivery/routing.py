@@ -24,6 +24,9 @@ class Reach:
     channel: str
     manual_reason: str = ""
     senate: bool = False  # a senator's office
+    # What this way needs from the constituent beyond the form's usual fields: "senate_prefix"
+    # (the Senate's CWC takes only Mr., Mrs., Miss, Ms., Dr.), "phone" (some web forms).
+    asks: frozenset[str] = frozenset()
 
     @property
     def is_manual(self) -> bool:
@@ -63,14 +66,21 @@ def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topi
     if official.cwc_office and not senate and settings.CWC_API_KEY:
         return Reach(Channel.CWC)
     if senate and official.cwc_office in listed:
-        return Reach(Channel.CWC, senate=True)
+        return Reach(Channel.CWC, senate=True, asks=frozenset({"senate_prefix"}))
     problem = web_form_problem(form, topic=topic) if form is not None else None
     if form is not None and problem is None:
-        return Reach(Channel.WEB_FORM, senate=senate)
+        return Reach(Channel.WEB_FORM, senate=senate, asks=web_form_asks(form))
     if official.email:
         return Reach(Channel.EMAIL)
     reason = problem or "this office takes messages only through its own web page"
     return Reach(Channel.CONTACT_FORM, manual_reason=reason, senate=senate)
+
+
+def web_form_asks(form: ContactForm) -> frozenset[str]:
+    """The constituent's phone, when the office's form requires one."""
+    from legislators import contact_forms  # TODO(lead): top-level once the module lands
+
+    return frozenset({"phone"} & contact_forms.constituent_inputs(form.definition))
 
 
 def web_form_problem(form: ContactForm, *, topic: str) -> str | None:

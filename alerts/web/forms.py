@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from legislators.lookup import AddressError
 
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from ..models import PREFIXES, Action, Campaign
-from ..validators import validate_multi_line, validate_single_line
+from ..models import PREFIXES, SENATE_PREFIXES, Action, Campaign
+from ..services import questions_for
+from ..validators import validate_multi_line, validate_phone, validate_single_line
 from .steps import Step, steps_through
 from .targeting import Recipients, recipients_for
 
@@ -118,6 +119,20 @@ class ActionForm(forms.Form):
         % {"count": MESSAGE_MAX_LENGTH},
     )
     consent = forms.BooleanField(label=_("I agree"), required=False)
+    # Asked on the message page only when an office chosen needs it (services.questions_for).
+    senate_prefix = forms.ChoiceField(
+        label=_("Your title, for the Senate"),
+        required=False,
+        choices=[("", "—"), *((p, p) for p in SENATE_PREFIXES)],
+        help_text=_("The Senate's system takes only these titles."),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        required=False,
+        max_length=Action._meta.get_field("phone").max_length,
+        validators=[validate_single_line, validate_phone],
+        help_text=_("An office you chose asks for one on its form."),
+    )
 
     # A field people never see; software that fills in every field fills it in.
     homepage = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
@@ -186,9 +201,23 @@ class ActionForm(forms.Form):
                 self.add_error("zip_code", str(exc))
         if self.recipients is not None and Step.OFFICIALS in steps_through(self.upto):
             self._clean_choice(cleaned)
+        if self.upto is Step.MESSAGE and "chosen_officials" in cleaned:
+            self._clean_questions(cleaned)
         if self.upto is Step.MESSAGE and not cleaned.get("consent"):
             self.add_error("consent", _("Please agree, so that we may send your message."))
         return cleaned
+
+    def _clean_questions(self, cleaned):
+        asks = questions_for(campaign=self.campaign, officials=cleaned["chosen_officials"])
+        prefix = cleaned.get("senate_prefix") or cleaned.get("prefix")
+        if "senate_prefix" in asks and prefix not in SENATE_PREFIXES:
+            self.add_error(
+                "senate_prefix",
+                _("The Senate's system needs one of these titles: %(titles)s.")
+                % {"titles": ", ".join(SENATE_PREFIXES)},
+            )
+        if "phone" in asks and not cleaned.get("phone"):
+            self.add_error("phone", _("An office you chose asks for a phone number."))
 
     def _clean_choice(self, cleaned):
         checkable = {o.pk: o for o in self.recipients.checkable}
@@ -210,4 +239,7 @@ class ActionForm(forms.Form):
         cleaned["chosen_officials"] = chosen
 
     def constituent(self) -> dict:
-        return {name: self.cleaned_data[name] for name in ("prefix", *Action.CONTACT_FIELDS)}
+        given = {name: self.cleaned_data[name] for name in ("prefix", *Action.CONTACT_FIELDS)}
+        given["prefix"] = self.cleaned_data.get("senate_prefix") or given["prefix"]
+        given["phone"] = self.cleaned_data.get("phone", "")
+        return given

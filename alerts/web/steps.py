@@ -14,8 +14,8 @@ from django.http import QueryDict
 from legislators.models import Official
 
 from ..messages import ComposedMessage, suggested_message
-from ..models import Action
-from ..services import messages_compose
+from ..models import SENATE_PREFIXES, Action
+from ..services import messages_compose, questions_for
 
 if TYPE_CHECKING:
     from .forms import ActionForm
@@ -39,7 +39,7 @@ class Step(StrEnum):
 STEP_FIELDS = {
     Step.ADDRESS: ("prefix", *Action.CONTACT_FIELDS),
     Step.OFFICIALS: ("officials", "representative"),
-    Step.MESSAGE: ("subject", "message", "consent"),
+    Step.MESSAGE: ("subject", "message", "consent", "senate_prefix", "phone"),
 }
 # The form's own bookkeeping: posted again by every page.
 BOOKKEEPING_FIELDS = ("token", "source", "ref")
@@ -175,6 +175,18 @@ class StepPage:
     def selected_representative(self) -> int | None:
         value = self.value_of("representative")
         return int(value) if value and str(value).isdigit() else None
+
+    @cached_property
+    def questions(self) -> frozenset[str]:
+        """On the message page: what the offices chosen need to know that was not asked
+        (a Senate title when the one given will not do, a phone number)."""
+        if self.step is not Step.MESSAGE or self.recipients is None:
+            return frozenset()
+        officials = [preview["official"] for preview in self.previews]
+        asks = questions_for(campaign=self.form.campaign, officials=officials)
+        if self.value_of("prefix") in SENATE_PREFIXES:
+            asks -= {"senate_prefix"}
+        return asks
 
     @cached_property
     def previews(self) -> list[Preview]:
