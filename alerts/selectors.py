@@ -1,14 +1,19 @@
 """Reads shaped for their readers: the public pages, the admin, the operators' commands."""
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Prefetch
+from django.conf import settings
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from legislators import states
-from legislators.models import Legislator, Term
+from legislators.district_offices import nearest_office
+from legislators.models import DistrictOffice, Legislator, Official, Term
 
-from .models import Campaign, Cosignature, Delivery, Letter
+from .messages import holder_name, render_for
+from .models import Action, Call, Campaign, Cosignature, Delivery, Letter
 
 
 def actions_counted(campaign: Campaign) -> int:
@@ -108,3 +113,297 @@ def delivery_stats(*, now=None) -> DeliveryStats:
         by_channel_and_status=dict(sorted(table.items())),
         oldest_queued_seconds=(now - oldest["t"]).total_seconds() if oldest["t"] else None,
     )
+
+
+# --- Calls beside letters ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phone:
+    label: str
+    number: str
+
+    @property
+    def href(self) -> str:
+        """tel:+12025551234 for a US number written 202-555-1234; otherwise the digits."""
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        if len(digits) == 10:
+            digits = "1" + digits
+        return f"tel:+{digits}"
+
+
+@dataclass(frozen=True)
+class CallSheet:
+    """What a constituent needs to call one official: numbers to dial and what to say."""
+
+    official: Official
+    phones: list[Phone]
+    script: str
+    district_office: DistrictOffice | None = None
+
+
+CALL_SCRIPT_FIELDS = {
+    "thank": "call_script_thank",
+    "urge": "call_script_urge",
+    "executive": "call_script_executive",
+}
+
+
+def call_sheets(
+    *, campaign: Campaign, targets, zip_code: str, sender: dict | None = None
+) -> dict[int, CallSheet]:
+    """Per official (by pk): the Washington office's number (the legislator's, else the
+    official's own), for members of Congress the district office nearest `zip_code`
+    (`legislators.district_offices.nearest_office`), and the campaign's call script for the
+    official's variant, its placeholders filled as in messages.
+
+    `targets` are (official, variant) pairs. Three queries whatever their number: the
+    legislators' numbers, their district offices and the campaign's asks.
+    """
+    targets = list(targets)
+    legislator_ids = [o.legislator_id for o, _ in targets if o.legislator_id]
+    dc_phones = dict(Legislator.objects.filter(pk__in=legislator_ids).values_list("pk", "phone"))
+    offices: dict[int, list[DistrictOffice]] = {}
+    for office in DistrictOffice.objects.filter(legislator_id__in=legislator_ids):
+        offices.setdefault(office.legislator_id, []).append(office)
+    asks = list(campaign.asks.all()) if any(_script_of(campaign, v) for _, v in targets) else []
+    sheets = {}
+    for official, variant in targets:
+        phones = []
+        dc = dc_phones.get(official.legislator_id) or official.phone
+        if dc:
+            phones.append(Phone(gettext("Washington office"), dc))
+        nearest = nearest_office(offices.get(official.legislator_id, []), zip_code)
+        if nearest is not None:
+            phones.append(Phone(gettext("%(city)s office") % {"city": nearest.city}, nearest.phone))
+        script = _script_of(campaign, variant)
+        if script:
+            script = call_script_render(script, official=official, asks=asks, sender=sender or {})
+        sheets[official.pk] = CallSheet(official, phones, script, nearest)
+    return sheets
+
+
+def _script_of(campaign, variant) -> str:
+    return (getattr(campaign, CALL_SCRIPT_FIELDS.get(variant, ""), "") or "").strip()
+
+
+def call_script_render(script: str, *, official, asks, sender: dict) -> str:
+    """The script with the messages' placeholders filled: the official's (office-only when
+    its holder is not verified), the asks, and the constituent's when known (else left as
+    the organizer wrote them, for the constituent to fill in)."""
+    values = {
+        "official_title": official.title,
+        "official_last_name": official.last_name,
+        "policy_asks": "\n".join(f"{ask.position}. {ask.title}" for ask in asks),
+    }
+    if sender.get("first_name") or sender.get("last_name"):
+        values["constituent_name"] = f"{sender.get('first_name', '')} {sender.get('last_name', '')}"
+    if sender.get("city"):
+        values["constituent_city"] = sender["city"]
+    return render_for(script, values, official=official).strip()
+
+
+# --- Honest statuses ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What the constituent is told about one delivery, on the thanks page and in email.
+
+    `state` is one of: "done" (it reached the office's system), "waiting" (it will go by
+    itself), "yourself" (the constituent sends it: `link`, and the text to paste), "failed"
+    (with what to do), "call" (no way to write: `phone` to call).
+    """
+
+    state: str
+    text: str
+    link: str = ""
+    reason: str = ""
+    phone: str = ""
+
+    @property
+    def paste_text(self) -> bool:
+        return self.state in {"yourself", "failed"}
+
+
+def _cwc_system(delivery) -> str:
+    code = delivery.official.cwc_office or ""
+    if not code and delivery.official.legislator_id:
+        code = delivery.official.legislator.cwc_office_code or ""
+    return (
+        gettext("the Senate's CWC system")
+        if code.startswith("S")
+        else gettext("the House's CWC system")
+    )
+
+
+def _destination(delivery) -> str:
+    channel = delivery.channel
+    if channel == Official.Channel.CWC:
+        return _cwc_system(delivery)
+    if channel == Official.Channel.WEB_FORM:
+        return gettext("the office's web form")
+    if channel == Official.Channel.EMAIL:
+        return gettext("the office's email")
+    if channel == Official.Channel.WEBHOOK:
+        return gettext("the office's system")
+    return gettext("the office's contact form")
+
+
+def _accepted(delivery) -> str:
+    channel = delivery.channel
+    if channel == Official.Channel.CWC:
+        return gettext("accepted by %(system)s") % {"system": _cwc_system(delivery)}
+    if channel == Official.Channel.WEB_FORM:
+        return gettext("submitted through the office's web form (confirmation page seen)")
+    if channel == Official.Channel.EMAIL:
+        return gettext("sent to the office's email")
+    return gettext("accepted by the office's system")
+
+
+def official_phone(official) -> str:
+    """The Washington number: the legislator's (congress-legislators), else the official's."""
+    if official.legislator_id and official.legislator.phone:
+        return official.legislator.phone
+    return official.phone
+
+
+def delivery_status(delivery: Delivery) -> DeliveryReport:
+    """The one wording of a delivery's fate, by channel and status (select the delivery with
+    `official__legislator` to read it without queries)."""
+    status, official = delivery.status, delivery.official
+    link = official.contact_form_url
+    phone = official_phone(official)
+    if status == Delivery.Status.SENT:
+        return DeliveryReport("done", _accepted(delivery))
+    if status == Delivery.Status.PENDING:
+        text = gettext("waiting for your confirmation, then it goes to %(where)s")
+        return DeliveryReport("waiting", text % {"where": _destination(delivery)})
+    if status == Delivery.Status.SENDING:
+        text = gettext("being sent to %(where)s now")
+        return DeliveryReport("waiting", text % {"where": _destination(delivery)})
+    if status == Delivery.Status.QUEUED:
+        text = gettext("queued: it goes to %(where)s shortly")
+        return DeliveryReport("waiting", text % {"where": _destination(delivery)})
+    if status == Delivery.Status.MANUAL:
+        if link:
+            return DeliveryReport(
+                "yourself",
+                gettext(
+                    "please send this one yourself through the office's contact form; here is "
+                    "your text"
+                ),
+                link=link,
+                reason=delivery.manual_reason,
+            )
+        return DeliveryReport(
+            "call",
+            gettext("call: %(number)s") % {"number": phone}
+            if phone
+            else gettext("call the office"),
+            reason=delivery.manual_reason,
+            phone=phone,
+        )
+    # Failed.
+    if link:
+        text = gettext(
+            "failed: the office's system did not take it. Please send it yourself through "
+            "the office's contact form; here is your text"
+        )
+        return DeliveryReport("failed", text, link=link, phone=phone)
+    text = gettext("failed: the office's system did not take it. Please call the office")
+    return DeliveryReport("failed", text, phone=phone)
+
+
+@dataclass(frozen=True)
+class OfficialOutcome:
+    """One official on the thanks page or in the confirmation email."""
+
+    delivery: Delivery
+    name: str  # title and holder, or the office alone when its holder is not verified
+    report: DeliveryReport
+    calls: CallSheet | None
+
+
+def action_outcomes(action: Action) -> list[OfficialOutcome]:
+    """Each official of an action, with what happened or will happen, and how to call them."""
+    deliveries = list(
+        action.deliveries.select_related("official__legislator").order_by(
+            "official__kind", "created_at"
+        )
+    )
+    sheets = call_sheets(
+        campaign=action.campaign,
+        targets=[(d.official, d.variant) for d in deliveries],
+        zip_code=action.zip_code,
+        sender={name: getattr(action, name) for name in Action.CONTACT_FIELDS},
+    )
+    return [
+        OfficialOutcome(
+            delivery=d,
+            name=" ".join(filter(None, [d.official.title, holder_name(d.official)])),
+            report=delivery_status(d),
+            calls=sheets.get(d.official.pk),
+        )
+        for d in deliveries
+    ]
+
+
+def unverified_executive_q(*, today=None, prefix: str = "") -> Q:
+    """Executive officials whose holder a message may not name (see `holder_is_current`)."""
+    today = today or timezone.localdate()
+    oldest = today - dt.timedelta(days=settings.EXECUTIVE_VERIFY_DAYS)
+    p = prefix
+    return Q(**{f"{p}kind": Official.Kind.EXECUTIVE}) & (
+        Q(**{f"{p}holder_verified_on__isnull": True})
+        | Q(**{f"{p}holder_verified_on__lt": oldest})
+        | Q(**{f"{p}name": ""})
+        | Q(**{f"{p}last_name": ""})
+    )
+
+
+def unverified_targets(campaign: Campaign, *, today=None) -> list[Official]:
+    return list(campaign.targets.filter(unverified_executive_q(today=today)))
+
+
+def calls_by_office(campaign: Campaign) -> list[dict]:
+    """Logged calls per official: total and by outcome, most called first."""
+    rows = (
+        Call.objects.filter(campaign=campaign)
+        .values("official_id", "official__title", "official__name")
+        .annotate(
+            total=Count("pk"),
+            **{outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Call.Outcome.values},
+        )
+        .order_by("-total", "official__title")
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class OfficeDeliveries:
+    official_id: int
+    last_sent_at: object  # datetime | None
+    failed_last_7_days: int
+    manual: int
+    total: int
+
+
+def deliveries_by_office(*, now=None, limit: int = 50) -> list[OfficeDeliveries]:
+    """Per office that has deliveries: when one last went through, how many failed in the last
+    seven days, how many were left to constituents; the most failing first. One query."""
+    now = now or timezone.now()
+    week_ago = now - dt.timedelta(days=7)
+    rows = (
+        Delivery.objects.values("official_id")
+        .annotate(
+            last_sent_at=Max("sent_at"),
+            failed_last_7_days=Count(
+                "pk", filter=Q(status=Delivery.Status.FAILED, failed_at__gte=week_ago)
+            ),
+            manual=Count("pk", filter=Q(status=Delivery.Status.MANUAL)),
+            total=Count("pk"),
+        )
+        .order_by("-failed_last_7_days", "-total", "official_id")[:limit]
+    )
+    return [OfficeDeliveries(**row) for row in rows]

@@ -33,6 +33,12 @@ def campaign_topic(campaign: Campaign) -> str:
     return campaign.topic or campaign.cwc_topic
 
 
+def officials_reach(*, officials, campaign: Campaign | None = None) -> dict[int, routing.Reach]:
+    """How each official is reached now (for this campaign's topic, when one is given)."""
+    topic = campaign_topic(campaign) if campaign is not None else ""
+    return routing.reaches(officials=officials, topic=topic)
+
+
 def questions_for(*, campaign: Campaign, officials) -> frozenset[str]:
     """What the ways to these officials need the constituent to answer (see routing.Reach)."""
     ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))

@@ -308,3 +308,19 @@ class ContactForm(models.Model):
 
     def __str__(self):
         return f"Web form of {self.official} (v{self.version}, {self.status})"
+
+
+class BrokenContactFormManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status=ContactForm.Status.BROKEN)
+
+
+class BrokenContactForm(ContactForm):
+    """Web forms that failed WEB_FORM_BROKEN_AFTER times in a row: their deliveries went to the
+    constituents; an operator checks the office's page, re-imports or fixes the definition."""
+
+    objects = BrokenContactFormManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "broken web form"

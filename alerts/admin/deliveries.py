@@ -2,9 +2,11 @@
 
 from django.contrib import admin, messages
 
+from legislators.models import ContactForm, Official
+
 from ..models import Attempt, Delivery, StuckDelivery
-from ..selectors import delivery_stats
-from ..services import deliveries_reclaim, deliveries_retry
+from ..selectors import deliveries_by_office, delivery_stats
+from ..services import deliveries_reclaim, deliveries_retry, officials_reach
 
 
 class AttemptInline(admin.TabularInline):
@@ -118,8 +120,35 @@ class DeliveryAdmin(admin.ModelAdmin):
             "delivery_stats": delivery_stats(),
             "status_labels": Delivery.Status.labels,
             "stuck_count": StuckDelivery.objects.count(),
+            "reach_rows": reach_table(),
         }
         return super().changelist_view(request, extra_context=extra_context)
+
+
+def reach_table() -> list[dict]:
+    """Per office with deliveries: the way it is reached now, when a message last went
+    through, failures in the last seven days, and its web form's state."""
+    rows = deliveries_by_office()
+    officials = Official.objects.in_bulk([row.official_id for row in rows])
+    ways = officials_reach(officials=list(officials.values()))
+    forms = {form.official_id: form for form in ContactForm.objects.filter(official__in=officials)}
+    table = []
+    for row in rows:
+        way, form = ways[row.official_id], forms.get(row.official_id)
+        table.append(
+            {
+                "official": officials[row.official_id],
+                "channel": way.label,
+                "last_sent_at": row.last_sent_at,
+                "failed_last_7_days": row.failed_last_7_days,
+                "manual": row.manual,
+                "form": f"{form.get_status_display()} (v{form.version})"
+                + ("" if form.enabled else ", switched off")
+                if form
+                else "—",
+            }
+        )
+    return table
 
 
 @admin.register(StuckDelivery)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from legislators import contact_forms
 from legislators.models import ContactForm, Official, SenateCwcOffice
 
 Channel = Official.Channel
@@ -31,6 +32,15 @@ class Reach:
     @property
     def is_manual(self) -> bool:
         return self.channel == Channel.CONTACT_FORM
+
+    @property
+    def label(self) -> str:
+        """How an organizer or a constituent would name it."""
+        if self.channel == Channel.CWC:
+            return "the Senate's CWC" if self.senate else "the House's CWC"
+        if self.is_manual:
+            return f"the constituent ({self.manual_reason})"
+        return Channel(self.channel).label
 
     @property
     def is_senate_cwc(self) -> bool:
@@ -78,9 +88,8 @@ def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topi
 
 def web_form_asks(form: ContactForm) -> frozenset[str]:
     """The constituent's phone, when the office's form requires one."""
-    from legislators import contact_forms  # TODO(lead): top-level once the module lands
-
-    return frozenset({"phone"} & contact_forms.constituent_inputs(form.definition))
+    phone = contact_forms.required_inputs(form.definition).get("$PHONE", {})
+    return frozenset({"phone"}) if phone.get("required") else frozenset()
 
 
 def web_form_problem(form: ContactForm, *, topic: str) -> str | None:
@@ -91,9 +100,7 @@ def web_form_problem(form: ContactForm, *, topic: str) -> str | None:
         return "the office's web form asks for a CAPTCHA, which only a person can answer"
     if form.status == ContactForm.Status.BROKEN:
         return "the office's web form is not working right now"
-    from legislators import contact_forms  # TODO(lead): top-level once the module lands
-
     offered = contact_forms.topic_options(form.definition) if topic else []
-    if offered and contact_forms.best_topic(form.definition, topic) is None:
+    if offered and contact_forms.best_match(topic, offered) is None:
         return "none of the topics the office's web form offers fits this campaign"
     return None

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from alerts.models import Delivery
 from alerts.selectors import delivery_stats
-from tests.factories import DeliveryFactory
+from legislators.models import ContactForm
+from tests.factories import DeliveryFactory, OfficialFactory
 from tests.support.broker import published_delivery_ids
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,30 @@ def test_the_stuck_queue_lists_expired_leases_and_takes_them_back(admin_client, 
     admin_client.post(url, {"action": "reclaim", "_selected_action": [str(stuck.pk)]})
     stuck.refresh_from_db()
     assert stuck.status == Status.QUEUED
+
+
+def test_the_deliveries_page_shows_how_each_office_is_reached_and_how_it_fares(admin_client):
+    office = OfficialFactory(
+        title="Senator", name="Pat Lee", channel="contact_form", email="",
+        contact_form_url="https://lee.senate.example/contact",
+    )  # fmt: skip
+    ContactForm.objects.create(
+        official=office,
+        source="senate/L.yaml",
+        definition={"contact_form": {"steps": []}},
+        content_hash="0" * 64,
+        status=ContactForm.Status.BROKEN,
+        version=3,
+    )
+    DeliveryFactory(official=office, status=Status.FAILED, failed_at=timezone.now())
+    DeliveryFactory(official=office, status=Status.MANUAL)
+
+    page = admin_client.get(reverse("admin:alerts_delivery_changelist")).content.decode()
+
+    table = page[page.index('id="reach-by-office"') :]
+    row = table[table.index("Pat Lee") : table.index("</tr>", table.index("Pat Lee"))]
+    assert "not working right now" in row  # reached by the constituent, and why
+    assert "<td>1</td><td>1</td>" in row  # one failed this week, one left to a constituent
+    assert "Broken: failed repeatedly (v3)" in row
+    broken = admin_client.get(reverse("admin:legislators_brokencontactform_changelist"))
+    assert "Pat Lee" in broken.content.decode()

@@ -152,3 +152,47 @@ def test_the_house_goes_by_cwc_and_a_reading_costs_two_queries_whatever_the_numb
 
     assert [ways[o.pk].channel for o in house] == ["cwc", "cwc"]
     assert not any(ways[o.pk].is_senate_cwc for o in house)
+
+
+TOPIC_FORM = {
+    "contact_form": {
+        "steps": [
+            {"visit": "https://www.senator.senate.gov/contact"},
+            {
+                "select": [
+                    {
+                        "name": "topic",
+                        "selector": "#topic",
+                        "value": "$TOPIC",
+                        "required": True,
+                        "options": {"Agriculture": "AG", "Foreign Relations": "FR"},
+                    }
+                ]
+            },
+            {
+                "fill_in": [
+                    {"name": "phone", "selector": "#phone", "value": "$PHONE", "required": True}
+                ]
+            },
+        ]
+    }
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("topic", "expected"), [("Foreign Relations", "web_form"), ("Taxation", "contact_form")]
+)
+def test_a_web_form_whose_topic_list_has_no_match_for_the_campaign_is_left_manual(topic, expected):
+    senator = _senator("SNJ02")
+    ContactForm.objects.create(
+        official=senator, source="s.yaml", definition=TOPIC_FORM, content_hash="0" * 64
+    )
+
+    way = reaches(officials=[senator], topic=topic)[senator.pk]
+
+    assert way.channel == expected
+    if expected == "web_form":
+        assert way.asks == {"phone"}  # the form requires a phone number
+    else:
+        assert "topics" in way.manual_reason
