@@ -194,6 +194,8 @@ ACTIVE_CONGRESS = env.int("ACTIVE_CONGRESS", default=119)
 
 # Where the real public data lives (see ../shared/data/README.md); read at run time only.
 LEGISLATOR_DATA_DIR = env.path("LEGISLATOR_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
+# Without that folder the pinned files are downloaded from here (legislators/sources.py).
+PUBLIC_DATA_BASE_URL = env.str("PUBLIC_DATA_BASE_URL", default="https://raw.githubusercontent.com")
 
 # --- Celery ---------------------------------------------------------------------------------
 # Without REDIS_URL the broker is kombu's filesystem transport under var/: a real worker with

@@ -1,25 +1,29 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from legislators import sources
 
 
 class Command(BaseCommand):
     help = (
         "Import everything the app reads from the public data folder (LEGISLATOR_DATA_DIR): "
         "Congress now and on 2023-09-20, the President and Vice President, ZIP districts of the "
-        "118th and 119th Congress. Does nothing when the folder is absent."
+        "118th and 119th Congress. Without that folder, the pinned files are downloaded once "
+        "(checked by sha256) into var/public-data/ from PUBLIC_DATA_BASE_URL."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--data-dir", type=Path, default=None)
 
     def handle(self, *args, data_dir, **options):
-        root = Path(data_dir or settings.LEGISLATOR_DATA_DIR)
-        if not root.is_dir():
-            self.stdout.write(f"No data folder at {root}: skipping (the demo still loads).")
-            return
+        if data_dir is not None:
+            root = Path(data_dir)
+            if not root.is_dir():
+                raise CommandError(f"No data folder at {root}")
+        else:
+            root = sources.local_or_fetched("public-data", progress=self.stdout.write)
         people = root / "congress-legislators"
         call_command("import_legislators", people / "legislators-current.yaml", stdout=self.stdout)
         snapshot = people / "snapshot-2023-09-20" / "legislators-current.yaml"
