@@ -158,6 +158,8 @@ CWC_DELIVERY_AGENT_PHONE = env.str("CWC_DELIVERY_AGENT_PHONE", default="000-000-
 # message. The production path is `…/api/production-messages/`; during onboarding, testing.
 SENATE_CWC_URL = env.str("SENATE_CWC_URL", default="")
 SENATE_CWC_API_KEY = env.str("SENATE_CWC_API_KEY", default="")
+# "testing" while onboarding (…/api/testing-messages/), "production" once approved.
+SENATE_CWC_STAGE = env.str("SENATE_CWC_STAGE", default="production")
 # Where `import_senate_offices` (and beat, daily, when set) reads the active-offices list.
 SENATE_CWC_OFFICES_URL = env.str("SENATE_CWC_OFFICES_URL", default="")
 # Messages a second to SCWC, across every worker (the Senate takes about 5-10 per agent).
@@ -253,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "alerts.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
     "send-confirmation-reminders": {"task": "alerts.send_reminders", "schedule": 15 * 60},
 }
+if SENATE_CWC_OFFICES_URL:  # the Senate's CWC active-offices list, re-read daily
+    CELERY_BEAT_SCHEDULE["refresh-senate-cwc-offices"] = {
+        "task": "legislators.refresh_senate_offices",
+        "schedule": 24 * 3600,
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
