@@ -5,10 +5,13 @@ Templates use a small set of `{placeholders}`. An unknown one is a validation er
 organizer saves the campaign, so rendering never fails at run time.
 """
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SUBJECT_MAX_LENGTH = 200
@@ -52,6 +55,46 @@ def render_template(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def holder_is_current(official, *, today: dt.date | None = None) -> bool:
+    """Whether a message may name the person who holds `official`'s office.
+
+    Legislators are governed by their terms (only sitting members are offered). An executive
+    office is addressed by its holder only when someone checked, at most EXECUTIVE_VERIFY_DAYS
+    ago, that the holder named here still holds it; otherwise the office alone is addressed.
+    """
+    if official.kind != official.Kind.EXECUTIVE:
+        return True
+    verified_on = official.holder_verified_on
+    if verified_on is None or not official.name.strip() or not official.last_name.strip():
+        return False
+    today = today or timezone.localdate()
+    return (today - verified_on).days <= settings.EXECUTIVE_VERIFY_DAYS
+
+
+def holder_name(official, *, today: dt.date | None = None) -> str:
+    """The holder's name to show beside the office, or "" when it may be out of date."""
+    return official.name if holder_is_current(official, today=today) else ""
+
+
+def addressee(official, *, today: dt.date | None = None) -> str:
+    """Whom the greeting names: "Senator Vale", or "Secretary of State" for an office whose
+    holder is not verified."""
+    if holder_is_current(official, today=today):
+        return f"{official.title} {official.last_name}"
+    return official.title
+
+
+_TITLE_AND_NAME = "{official_title} {official_last_name}"
+
+
+def _office_only(text: str) -> str:
+    """A template for an office whose holder is not verified: "{official_title}
+    {official_last_name}" becomes the title alone, and so does a lone {official_last_name}."""
+    return text.replace(_TITLE_AND_NAME, "{official_title}").replace(
+        "{official_last_name}", "{official_title}"
+    )
+
+
 def _values(*, sender: dict, asks: list, official=None) -> dict[str, str]:
     values = {
         "constituent_name": f"{sender['first_name']} {sender['last_name']}",
@@ -61,6 +104,13 @@ def _values(*, sender: dict, asks: list, official=None) -> dict[str, str]:
     if official is not None:
         values.update(official_title=official.title, official_last_name=official.last_name)
     return values
+
+
+def render_for(text: str, values: dict[str, str], *, official, today=None) -> str:
+    """`render_template` for one official: office-only when its holder is not verified."""
+    if official is not None and not holder_is_current(official, today=today):
+        text = _office_only(text)
+    return render_template(text, values)
 
 
 def suggested_message(campaign, *, sender: dict) -> str:
@@ -93,16 +143,18 @@ def message_compose(
     message: str,
     sender: dict,
     asks: list,
+    today: dt.date | None = None,
 ) -> ComposedMessage:
     """`sender` holds the constituent's name and address as entered on the form; `asks` the
-    campaign's policy asks."""
+    campaign's policy asks. An executive office whose holder is not verified (see
+    `holder_is_current`; `today` is for tests) is addressed as the office alone."""
     values = _values(sender=sender, asks=asks, official=official)
     template = {
         "thank": campaign.thank_template,
         "urge": campaign.urge_template,
         "executive": campaign.executive_template,
     }[variant]
-    statement = render_template(template, values).strip()
+    statement = render_for(template, values, official=official, today=today).strip()
     own_words = (message or "").strip()
     signature = "\n".join(
         [
@@ -112,13 +164,13 @@ def message_compose(
             sender["email"],
         ]
     )
-    parts = [f"Dear {official.title} {official.last_name},", statement]
+    parts = [f"Dear {addressee(official, today=today)},", statement]
     if own_words:
         parts.append(own_words)
     parts.append(f"Sincerely,\n{signature}")
     return ComposedMessage(
         variant=variant,
-        subject=render_template(subject, values),
+        subject=render_for(subject, values, official=official, today=today),
         organization_statement=statement,
         constituent_message=own_words,
         body="\n\n".join(parts) + "\n",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import Action, Delivery
-from .selectors import by_mode
+from .selectors import action_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -80,17 +80,25 @@ def _once(model, pk, field: str, *, at=None, **conditions):
 
 
 def _send_confirmation_email(action: Action, *, reminder: bool) -> None:
-    automatic, manual = by_mode(action.deliveries.select_related("official"))
     context = {
         "action": action,
         "campaign": action.campaign,
         "url": confirmation_url(action),
-        "officials": [d.official for d in automatic],
-        "manual": manual,
+        # Per official, what will happen and how to call: the thanks page's wording.
+        **_outcomes_by_mode(action),
         "reminder": reminder,
         "expires_days": CONFIRM_MAX_AGE.days,
     }
     _email_constituent(to=action.email, templates="confirm", context=context)
+
+
+def _outcomes_by_mode(action: Action) -> dict:
+    outcomes = action_outcomes(action)
+    yourself = {"yourself", "call"}
+    return {
+        "automatic": [o for o in outcomes if o.report.state not in yourself],
+        "manual": [o for o in outcomes if o.report.state in yourself],
+    }
 
 
 def confirmation_send(*, action_id: int) -> bool:

@@ -327,8 +327,18 @@ EXECUTIVE_OFFICES = {
 OFFICIAL_FILE_KEYS = {"key", "title", "name", "last_name", "channel"}
 
 
-def executive_import(people: Iterable[dict], *, on: dt.date) -> list[Official]:
-    """The President and Vice President serving `on` a day, from executive.yaml."""
+def executive_import(
+    people: Iterable[dict], *, on: dt.date, today: dt.date | None = None
+) -> list[Official]:
+    """The President and Vice President serving `on` a day, from executive.yaml.
+
+    A holder whose term covers `today` (default: the real today) counts as verified today: the
+    file says who holds the office now. A holder found for another day is imported unverified,
+    so messages address the office alone (alerts.messages.holder_is_current).
+    """
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
     holders = {}
     for index, person in enumerate(people):
         name = person.get("name") or {}
@@ -336,14 +346,15 @@ def executive_import(people: Iterable[dict], *, on: dt.date) -> list[Official]:
             if term.get("type") not in EXECUTIVE_OFFICES:
                 continue
             where = f"record {index + 1} ({name.get('official_full') or name.get('last')})"
-            if _date(term.get("start"), where) <= on < _date(term.get("end"), where):
-                holders[term["type"]] = name
+            start, end = _date(term.get("start"), where), _date(term.get("end"), where)
+            if start <= on < end:
+                holders[term["type"]] = (name, start <= today < end)
     missing = set(EXECUTIVE_OFFICES) - set(holders)
     if missing:
         raise DataError(f"nobody holds {', '.join(sorted(missing))} on {on}")
     officials = []
     with transaction.atomic():
-        for office, name in holders.items():
+        for office, (name, current) in holders.items():
             key, title = EXECUTIVE_OFFICES[office]
             official, _ = Official.objects.update_or_create(
                 key=key,
@@ -354,6 +365,7 @@ def executive_import(people: Iterable[dict], *, on: dt.date) -> list[Official]:
                     "last_name": name["last"],
                     "channel": Official.Channel.CONTACT_FORM,
                     "contact_form_url": WHITE_HOUSE_CONTACT,
+                    "holder_verified_on": today if current else None,
                     "is_active": True,
                 },
             )
@@ -361,9 +373,14 @@ def executive_import(people: Iterable[dict], *, on: dt.date) -> list[Official]:
     return officials
 
 
+OFFICIAL_FILE_OPTIONAL = {"email", "contact_form_url", "webhook_url", "phone", "verified_on"}
+
+
 def executive_officials_import(entries: Iterable[dict]) -> list[Official]:
     """Other executive officials (a Secretary, an Ambassador) from a short YAML list; see
-    ADMIN.md for the format. Validated like the admin form, all or nothing."""
+    ADMIN.md for the format. `verified_on: YYYY-MM-DD` says when someone last checked that the
+    holder named still holds the office; without it the holder is unverified and messages
+    address the office alone. Validated like the admin form, all or nothing."""
     from django.core.exceptions import ValidationError
 
     officials = []
@@ -373,14 +390,19 @@ def executive_officials_import(entries: Iterable[dict]) -> list[Official]:
             missing = OFFICIAL_FILE_KEYS - set(entry)
             if missing:
                 raise DataError(f"{where}: missing {', '.join(sorted(missing))}")
-            unknown = set(entry) - OFFICIAL_FILE_KEYS - {"email", "contact_form_url", "webhook_url"}
+            unknown = set(entry) - OFFICIAL_FILE_KEYS - OFFICIAL_FILE_OPTIONAL
             if unknown:
                 raise DataError(f"{where}: unknown field {', '.join(sorted(unknown))}")
+            entry = dict(entry)
+            verified_on = entry.pop("verified_on", None)
             official = Official.objects.filter(key=entry["key"]).first() or Official(
                 key=entry["key"]
             )
             for key, value in entry.items():
                 setattr(official, key, value)
+            official.holder_verified_on = (
+                _date(verified_on, f"{where}, verified_on") if verified_on else None
+            )
             official.kind = Official.Kind.EXECUTIVE
             official.is_active = True
             try:

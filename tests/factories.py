@@ -65,6 +65,8 @@ class OfficialFactory(factory.django.DjangoModelFactory):
     last_name = factory.LazyAttribute(lambda o: o.name.split()[-1])
     channel = Official.Channel.EMAIL
     email = factory.Sequence(lambda n: f"office{n}@officials.example")
+    # Verified today: messages greet the holder by name (see alerts.messages.holder_is_current).
+    holder_verified_on = factory.LazyFunction(timezone.localdate)
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):

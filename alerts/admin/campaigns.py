@@ -1,9 +1,18 @@
-"""Campaigns and their policy asks."""
+"""Campaigns, their policy asks, and the calls constituents logged."""
 
-from django.contrib import admin
-from django.db.models import Count
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.html import format_html, format_html_join
 
-from ..models import Campaign, PolicyAsk
+from legislators.models import Official
+
+from ..messages import validate_message_template
+from ..models import Call, Campaign, PolicyAsk
+from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
+
+CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
 
 
 class PolicyAskInline(admin.TabularInline):
@@ -13,14 +22,92 @@ class PolicyAskInline(admin.TabularInline):
     extra = 0
 
 
+class CampaignAdminForm(forms.ModelForm):
+    """Call scripts take the messages' placeholders; an unknown one is refused on save."""
+
+    class Meta:
+        model = Campaign
+        fields = CALL_SCRIPT_FIELDS
+
+    def _clean_script(self, name):
+        value = self.cleaned_data.get(name, "")
+        validate_message_template(value)
+        return value
+
+    def clean_call_script_thank(self):
+        return self._clean_script("call_script_thank")
+
+    def clean_call_script_urge(self):
+        return self._clean_script("call_script_urge")
+
+    def clean_call_script_executive(self):
+        return self._clean_script("call_script_executive")
+
+
+class UnverifiedTargetsFilter(admin.SimpleListFilter):
+    title = "executive targets"
+    parameter_name = "targets_verified"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Some holder unverified"), ("yes", "All verified")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(has_unverified=True)
+        if self.value() == "yes":
+            return queryset.filter(has_unverified=False)
+        return queryset
+
+
+def _unverified_exists():
+    through = Campaign.targets.through
+    return Exists(
+        through.objects.filter(campaign_id=OuterRef("pk")).filter(
+            official__in=Official.objects.filter(unverified_executive_q())
+        )
+    )
+
+
+def _calls_subquery():
+    counted = (
+        Call.objects.filter(campaign_id=OuterRef("pk"))
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def _unverified_warning(campaign, targets) -> str:
+    offices = ", ".join(o.title for o in targets)
+    return (
+        f"“{campaign}” is live and its messages address these offices without naming anyone, "
+        f"because nobody verified their holder in the last EXECUTIVE_VERIFY_DAYS days: "
+        f"{offices}. Check who holds each office and set “holder verified on” (or run "
+        "import_executive --officials with verified_on)."
+    )
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "status", "starts_at", "ends_at", "action_count")
-    list_filter = ("status",)
+    form = CampaignAdminForm
+    list_display = (
+        "title",
+        "slug",
+        "status",
+        "starts_at",
+        "ends_at",
+        "action_count",
+        "call_count",
+        "targets_verified",
+    )
+    list_filter = ("status", UnverifiedTargetsFilter)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("targets",)
     inlines = (PolicyAskInline,)
+    readonly_fields = ("calls_per_office",)
     fieldsets = (
         ("Story", {"fields": ("title", "slug", "organization_name", "summary", "body")}),
         ("Schedule", {"fields": ("status", "starts_at", "ends_at", "goal")}),
@@ -39,13 +126,98 @@ class CampaignAdmin(admin.ModelAdmin):
                 "constituent's own words follow it.",
             },
         ),
+        (
+            "Calls",
+            {
+                "fields": (*CALL_SCRIPT_FIELDS, "calls_per_office"),
+                "description": "Shown beside each official's phone numbers on the officials "
+                "step, the thank-you page and the confirmation email. Placeholders as in "
+                "messages: {official_title}, {official_last_name}, {constituent_name}, "
+                "{constituent_city}, {policy_asks}. Empty: numbers only.",
+            },
+        ),
         ("Confirmation and embedding", {"fields": ("double_opt_in", "allowed_origins")}),
         ("Targets", {"fields": ("target_congress", "targets")}),
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(action_count=Count("actions"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                action_count=Count("actions"),
+                call_count=_calls_subquery(),
+                has_unverified=_unverified_exists(),
+            )
+        )
 
     @admin.display(description="actions", ordering="action_count")
     def action_count(self, obj):
         return obj.action_count
+
+    @admin.display(description="calls", ordering="call_count")
+    def call_count(self, obj):
+        return obj.call_count
+
+    @admin.display(description="targets verified", boolean=True, ordering="has_unverified")
+    def targets_verified(self, obj):
+        return not obj.has_unverified
+
+    @admin.display(description="calls per office")
+    def calls_per_office(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = calls_by_office(obj)
+        if not rows:
+            return "No calls logged yet."
+        header = format_html(
+            "<tr><th>Office</th><th>Calls</th>{}</tr>",
+            format_html_join("", "<th>{}</th>", ((label,) for label in Call.Outcome.labels)),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{} {}</td><td>{}</td>{}</tr>",
+            (
+                (
+                    row["official__title"],
+                    row["official__name"],
+                    row["total"],
+                    format_html_join(
+                        "", "<td>{}</td>", ((row[value],) for value in Call.Outcome.values)
+                    ),
+                )
+                for row in rows
+            ),
+        )
+        return format_html('<table class="calls-per-office">{}{}</table>', header, body)
+
+    def changelist_view(self, request, extra_context=None):
+        for campaign in Campaign.objects.live():
+            if targets := unverified_targets(campaign):
+                self.message_user(
+                    request, _unverified_warning(campaign, targets), level=messages.WARNING
+                )
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            campaign = Campaign.objects.live().filter(pk=object_id).first()
+            if campaign is not None and (targets := unverified_targets(campaign)):
+                self.message_user(
+                    request, _unverified_warning(campaign, targets), level=messages.WARNING
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    """Every "I called", filterable by campaign, office and outcome."""
+
+    list_display = ("created_at", "campaign", "official", "outcome")
+    list_filter = ("outcome", "campaign", ("official", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("campaign", "official")
+    date_hierarchy = "created_at"
+    readonly_fields = ("campaign", "official", "action", "outcome", "created_at")
+
+    def has_add_permission(self, request):
+        return False

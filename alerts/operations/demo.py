@@ -83,17 +83,21 @@ LETTER = {
 class ExecutiveTarget:
     key: str
     title: str
-    name: str
-    last_name: str
     contact_form_url: str
+    phone: str = ""
 
 
-# The offices the alert names, with their holders on the letter's date.
+# The offices the alert names. Offices, not people: the demo runs long after the letter, and a
+# message must never greet someone who no longer holds the office, so no holder is named here
+# (the letter's own addressees stay in LETTER as facts). import_executive names the President
+# and Vice President with a verified date; other holders are named only once an organizer
+# verifies them (alerts.messages.holder_is_current). Phone numbers are left empty: the shared
+# data has none for these offices, and a wrong number is worse than none.
 EXECUTIVE_TARGETS = [
-    ExecutiveTarget("us-president", "President", "Joe Biden", "Biden", "https://www.whitehouse.gov/contact/"),
-    ExecutiveTarget("us-vice-president", "Vice President", "Kamala Harris", "Harris", "https://www.whitehouse.gov/contact/"),
-    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "Antony Blinken", "Blinken", "https://www.state.gov/contact-us/"),
-    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "Linda Thomas-Greenfield", "Thomas-Greenfield", "https://usun.usmission.gov/contact-us/"),
+    ExecutiveTarget("us-president", "President", "https://www.whitehouse.gov/contact/"),
+    ExecutiveTarget("us-vice-president", "Vice President", "https://www.whitehouse.gov/contact/"),
+    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "https://www.state.gov/contact-us/"),
+    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "https://usun.usmission.gov/contact-us/"),
 ]  # fmt: skip
 
 # (bioguide id, first, last, official full name, party, state, district, role)
@@ -227,8 +231,8 @@ def demo_load() -> Campaign:
             letter=letter, legislator_ids=[s.pk for s, r in signers if r == role], role=role
         )
 
-    # Offices the importer keeps current (import_executive) are only created when missing, so
-    # the demo never puts the letter-day holder back.
+    # Offices the importer or an organizer keeps current are only created when missing, so the
+    # demo never replaces a verified holder; created here, an office has no holder named.
     officials = []
     for target in EXECUTIVE_TARGETS:
         official, _ = Official.objects.get_or_create(
@@ -236,10 +240,11 @@ def demo_load() -> Campaign:
             defaults={
                 "kind": Official.Kind.EXECUTIVE,
                 "title": target.title,
-                "name": target.name,
-                "last_name": target.last_name,
+                "name": "",
+                "last_name": "",
                 "channel": Official.Channel.CONTACT_FORM,
                 "contact_form_url": target.contact_form_url,
+                "phone": target.phone,
             },
         )
         officials.append(official)

@@ -1,15 +1,17 @@
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..models import Action, Campaign, Delivery
+from ..messages import holder_name
+from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
-from ..selectors import actions_counted, by_mode, campaign_letters
-from ..services import action_confirm, action_submit
+from ..selectors import action_outcomes, actions_counted, call_sheets, campaign_letters
+from ..services import action_confirm, action_submit, call_log
 from . import abuse
 from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
@@ -123,9 +125,29 @@ def _render(request, page):
         "previews": page.previews,
         **_layout(page.embed),
     }
+    if page.step is not Step.ADDRESS:
+        context["previews"] = _with_holders(page, calls=page.step is Step.OFFICIALS)
     if page.tells_the_story:
         context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
     return render(request, page.template, context)
+
+
+def _with_holders(page, *, calls):
+    """The page's previews, each with the holder's name as shown ("" for an office whose
+    holder is not verified) and, with `calls`, how to call the official."""
+    previews = page.previews
+    sheets = {}
+    if calls:
+        sheets = call_sheets(
+            campaign=page.form.campaign,
+            targets=[(p["official"], p["variant"]) for p in previews],
+            zip_code=page.current.get("zip_code", ""),
+            sender=page.current,
+        )
+    return [
+        {**p, "name": holder_name(p["official"]), "calls": sheets.get(p["official"].pk)}
+        for p in previews
+    ]
 
 
 def _submit(request, campaign, form, embed):
@@ -165,20 +187,23 @@ def _thanks_context(request, campaign, *, action):
     }
 
 
-def _thanks(request, campaign, action_id, *, embed):
+def _thanks(request, campaign, action_id, *, embed, call_errors=None, status=200):
     action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
-    automatic, manual = by_mode(
-        action.deliveries.select_related("official").order_by("official__kind")
-    )
+    outcomes = action_outcomes(action)
     context = _thanks_context(request, campaign, action=action)
     context.update(
         _layout(embed),
-        deliveries=automatic,
-        manual=manual,
+        deliveries=[o for o in outcomes if o.report.state not in {"yourself", "call"}],
+        manual=[o for o in outcomes if o.report.state in {"yourself", "call"}],
         skipped=action.skipped_officials.all(),
         awaiting_confirmation=campaign.double_opt_in and action.confirmed_at is None,
+        # The call log's form posts with a CSRF cookie, which a partner's frame may not carry.
+        call_form=not embed,
+        call_outcomes=Call.Outcome.choices,
+        call_errors=call_errors or {},
+        called=request.GET.get("called", ""),
     )
-    return render(request, "alerts/thanks.html", context)
+    return render(request, "alerts/thanks.html", context, status=status)
 
 
 def thanks(request, slug, action_id):
@@ -189,6 +214,31 @@ def thanks(request, slug, action_id):
 def embed_thanks(request, slug, action_id):
     campaign = _live_campaign(slug)
     return _framed_for_partners(_thanks(request, campaign, action_id, embed=True), campaign)
+
+
+CALL_LIMIT = abuse.Limit("call", 30, 3600)
+
+
+@require_POST
+def call_logged(request, slug, action_id):
+    """ "I called": one of this action's officials, and how the call went."""
+    campaign = _live_campaign(slug)
+    action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
+    if not abuse.hit(CALL_LIMIT, abuse.client_ip(request)):
+        exc = abuse.RateLimited(retry_after=abuse.retry_after(CALL_LIMIT), limit="call")
+        return abuse.rate_limited_response(request, exc)
+    official_id = request.POST.get("official", "")
+    try:
+        if not official_id.isdigit():
+            raise ValidationError({"official": _("That official is not one of this action's.")})
+        call_log(
+            action=action, official_id=int(official_id), outcome=request.POST.get("outcome", "")
+        )
+    except ValidationError as exc:
+        errors = {"official": official_id, "messages": exc.messages}
+        return _thanks(request, campaign, action_id, embed=False, call_errors=errors, status=400)
+    url = reverse("alerts:thanks", args=[campaign.slug, action.public_id])
+    return redirect(f"{url}?called={official_id}#official-{official_id}")
 
 
 @require_GET

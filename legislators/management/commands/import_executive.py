@@ -42,7 +42,10 @@ class Command(BaseCommand):
         except (DataError, yaml.YAMLError) as exc:
             raise CommandError(f"Nothing imported: {exc}") from exc
         for official in imported:
+            on_day = official.holder_verified_on
+            verified = f"holder verified {on_day}" if on_day else "holder unverified"
             self.stdout.write(
-                f"  {official.title}: {official.name} ({official.get_channel_display()})"
+                f"  {official.title}: {official.name} ({official.get_channel_display()}; "
+                f"{verified})"
             )
         self.stdout.write(self.style.SUCCESS(f"{len(imported)} executive officials as of {on}"))

@@ -10,8 +10,8 @@ class Command(BaseCommand):
     help = (
         "Import everything the app reads from the public data folder (LEGISLATOR_DATA_DIR): "
         "Congress now and on 2023-09-20, the President and Vice President, ZIP districts of the "
-        "118th and 119th Congress. Without that folder, the pinned files are downloaded once "
-        "(checked by sha256) into var/public-data/ from PUBLIC_DATA_BASE_URL."
+        "118th and 119th Congress, district offices. Without that folder, the pinned files are "
+        "downloaded once (checked by sha256) into var/public-data/ from PUBLIC_DATA_BASE_URL."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +30,14 @@ class Command(BaseCommand):
         if snapshot.exists():
             call_command("import_legislators", snapshot, historical=True, stdout=self.stdout)
         call_command("import_executive", people / "executive.yaml", stdout=self.stdout)
+        self._import_district_offices(people)
         for congress in (118, 119):
             csv = root / "zccd" / f"zccd_cd{congress}.csv"
             if csv.exists():
                 call_command("import_zip_districts", csv, congress=congress, stdout=self.stdout)
+
+    def _import_district_offices(self, people: Path):
+        """District offices' phone numbers, for the call buttons (after the legislators)."""
+        offices = people / "legislators-district-offices.yaml"
+        if offices.exists():
+            call_command("import_district_offices", offices, stdout=self.stdout)
