@@ -224,6 +224,20 @@ def _limiter_name() -> str:
     return f"{RATE_LIMITER}:{hashlib.sha256(agent.encode()).hexdigest()[:16]}"
 
 
+def _seat_problem(official) -> str | None:
+    """A senator's office code must name their own seat: a code off by a class would carry
+    the message to the state's other senator."""
+    if not official.legislator_id:
+        return None
+    legislator = official.legislator
+    if not legislator.senate_class:
+        return None
+    seat = senate_offices.seat_code(state=legislator.state, senate_class=legislator.senate_class)
+    if official.cwc_office == seat:
+        return None
+    return f"office code {official.cwc_office} is not this senator's seat ({seat}), not sent"
+
+
 def senate_send(delivery) -> None:
     """Deliver by the Senate's CWC: returns when SCWC has the message (201, or 409 for a
     DeliveryId it had already), raises PermanentError for what it will never take and
@@ -232,7 +246,8 @@ def senate_send(delivery) -> None:
         raise PermanentError("the Senate's CWC is not configured (SENATE_CWC_URL, _API_KEY)")
     campaign = delivery.action.campaign
     problem = (
-        senate_prefix_problem(delivery.action.prefix)
+        _seat_problem(delivery.official)
+        or senate_prefix_problem(delivery.action.prefix)
         or senate_topic_problem(campaign.cwc_topic)
         or (len(delivery.subject) < MIN_TEXT and f"CWC needs a subject of {MIN_TEXT}+ characters")
     )

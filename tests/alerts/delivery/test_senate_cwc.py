@@ -18,9 +18,15 @@ from alerts.delivery.channels import PermanentError, TransientError, cwc, http
 from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Delivery
 from alerts.tasks import deliveries_enqueue
-from legislators.models import SenateCwcOffice
+from legislators.models import Chamber, SenateCwcOffice
 from tests.conftest import data_path
-from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.factories import (
+    ActionFactory,
+    CampaignFactory,
+    DeliveryFactory,
+    LegislatorFactory,
+    OfficialFactory,
+)
 from tests.support.fixtures import server_fixture
 from tests.support.processes import CeleryWorker, wait_until, worker_env
 from tests.support.receivers import Reply
@@ -253,6 +259,22 @@ def test_needs_senate_prefix_only_for_listed_seats_with_scwc_configured(settings
     settings.SENATE_CWC_API_KEY = ""
     assert not cwc.needs_senate_prefix(listed)
     assert not cwc.senate_reachable(listed)
+
+
+@pytest.mark.parametrize(("office", "sent"), [("SNJ02", True), ("SNJ01", False), ("SNJ00", False)])
+def test_a_senators_office_code_must_name_their_own_seat(scwc_settings, scwc, office, sent):
+    """A code off by one class would carry the message to the state's other senator."""
+    senator = LegislatorFactory(state="NJ", chamber=Chamber.SENATE, district=None, senate_class=2)
+    official = _senator(office, kind="legislator", legislator=senator)
+    delivery = _delivery(official=official)
+
+    outcome = delivery_send(delivery_id=delivery.id).outcome
+
+    assert outcome == (Outcome.SENT if sent else Outcome.FAILED)
+    assert len(scwc.requests()) == (1 if sent else 0)
+    if not sent:
+        delivery.refresh_from_db()
+        assert f"office code {office} is not this senator's seat (SNJ02)" in delivery.last_error
 
 
 # --- SCWC's answers ---------------------------------------------------------------------------
