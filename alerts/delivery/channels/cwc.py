@@ -61,8 +61,9 @@ _now = timezone.now  # the clock the maintenance windows are read on (tests repl
 
 
 class MaintenanceWindow(TransientError):
-    """SCWC answered with an error during one of its reported maintenance windows: retry once
-    it is over (`resume_at`, aware), without counting it against the delivery."""
+    """SCWC answered with an error during one of its reported maintenance windows: worth
+    retrying once it is over (`resume_at`, aware). The engine retries it as any transient
+    error for now (its usual backoff, an attempt each time); it could park it until then."""
 
     def __init__(self, message: str, *, resume_at: dt.datetime, body: bytes = b""):
         super().__init__(message, body=body)
