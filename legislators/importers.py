@@ -92,10 +92,11 @@ class _Person:
 
 
 def cwc_office_code(*, chamber: str, state: str, district: int | None, senate_class: int | None):
-    """House: H + state + 2-digit district (at-large 00). Senate: S + state + class index."""
+    """House: H + state + 2-digit district (at-large 00). Senate: the seat, S + state + 0 +
+    class (SCA03 is California's class-3 seat), as the Senate's CWC names it."""
     if chamber == Chamber.HOUSE:
         return f"H{state}{district:02d}"
-    return f"S{state}{senate_class - 1:02d}"
+    return f"S{state}0{senate_class}"
 
 
 def _date(value, where):

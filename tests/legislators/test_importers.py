@@ -83,7 +83,7 @@ def test_fields_and_cwc_office_codes_are_derived_from_the_last_term():
     assert beyer.official.channel == "cwc"
     assert Legislator.objects.get(bioguide_id="H001096").cwc_office_code == "HWY00"  # at-large
     schiff = Legislator.objects.get(bioguide_id="S001150")
-    assert (schiff.chamber, schiff.senate_class, schiff.cwc_office_code) == ("senate", 1, "SCA00")
+    assert (schiff.chamber, schiff.senate_class, schiff.cwc_office_code) == ("senate", 1, "SCA01")
     assert schiff.official.title == "Senator"
     assert Legislator.objects.get(bioguide_id="N000147").official.title == "Delegate"
 
