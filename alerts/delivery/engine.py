@@ -213,8 +213,14 @@ def _after_error(delivery, attempt_id, exc) -> Result:
         logger.warning("delivery %s left to the constituent: %s", delivery.pk, reason)
         return Result(Outcome.MANUAL)
     out_of_attempts = delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
-    if isinstance(exc, TransientError) and not out_of_attempts:
-        wait = backoff_seconds(delivery.attempts)
+    resume_at = getattr(exc, "resume_at", None)
+    if isinstance(exc, TransientError) and (resume_at or not out_of_attempts):
+        wait = (
+            max((resume_at - now).total_seconds(), 0.0)
+            if resume_at
+            else backoff_seconds(delivery.attempts)
+        )
+        spent = {} if resume_at is None else {"attempts": delivery.attempts - 1}
         with transaction.atomic():
             _under_claim(delivery).transition(
                 source=Status.SENDING,
@@ -223,6 +229,7 @@ def _after_error(delivery, attempt_id, exc) -> Result:
                 next_attempt_at=now + dt.timedelta(seconds=wait),
                 lease_expires_at=None,
                 last_error=reason,
+                **spent,
             )
             Attempt.objects.filter(pk=attempt_id).update(
                 finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason

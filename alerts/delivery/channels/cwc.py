@@ -61,13 +61,11 @@ _now = timezone.now  # the clock the maintenance windows are read on (tests repl
 
 
 class MaintenanceWindow(TransientError):
-    """SCWC answered with an error during one of its reported maintenance windows: worth
-    retrying once it is over (`resume_at`, aware). The engine retries it as any transient
-    error for now (its usual backoff, an attempt each time); it could park it until then."""
+    """SCWC answered with an error during one of its reported maintenance windows: the
+    delivery waits until the window is over (`resume_at`), without spending an attempt."""
 
     def __init__(self, message: str, *, resume_at: dt.datetime, body: bytes = b""):
-        super().__init__(message, body=body)
-        self.resume_at = resume_at
+        super().__init__(message, body=body, resume_at=resume_at)
 
 
 def is_senate_office(code: str) -> bool:

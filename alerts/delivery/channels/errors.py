@@ -20,7 +20,12 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    pass
+    """Worth retrying. With `resume_at` (aware), the receiver said when: the delivery waits
+    until then, and the try does not count against DELIVERY_MAX_ATTEMPTS."""
+
+    def __init__(self, message: str, *, resume_at=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.resume_at = resume_at
 
 
 class PermanentError(DeliveryError):

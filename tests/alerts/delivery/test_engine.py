@@ -1,6 +1,9 @@
 """delivery_send in this process, against a real SMTP server on loopback."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Delivery
@@ -72,3 +75,27 @@ def test_an_smtp_refusal_marks_the_delivery_failed(smtp_settings, smtp_sink):
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
     assert "mailbox unavailable" in delivery.last_error
+
+
+def test_a_receiver_that_says_when_to_come_back_parks_the_delivery_without_spending_an_attempt(
+    settings, monkeypatch
+):
+    from alerts.delivery import engine
+    from alerts.delivery.channels import TransientError
+
+    settings.DELIVERY_MAX_ATTEMPTS = 3
+    delivery = DeliveryFactory(attempts=2)  # its last attempt
+    resume_at = timezone.now() + dt.timedelta(hours=5)
+
+    def in_maintenance(delivery):
+        raise TransientError("503 maintenance", resume_at=resume_at)
+
+    monkeypatch.setattr(engine, "_sender", lambda d: in_maintenance)
+
+    assert delivery_send(delivery_id=delivery.id).outcome == Outcome.RETRY
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.QUEUED  # not failed, though it was the last
+    assert delivery.attempts == 2  # the try did not count
+    assert delivery.next_attempt_at == resume_at
+    assert delivery.attempt_log.get().outcome == "retry"  # but it is on the record
