@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from legislators import contact_forms
-from legislators.models import ContactForm, Official, SenateCwcOffice
+from legislators import contact_forms, senate_offices
+from legislators.models import ContactForm, Official
+
+from .channels import cwc
 
 Channel = Official.Channel
 
@@ -50,21 +52,12 @@ class Reach:
 def reaches(*, officials, topic: str = "") -> dict[int, Reach]:
     """How each of these officials is reached, in two queries whatever their number."""
     officials = list(officials)
-    listed = senate_cwc_listed()
+    listed = senate_offices.listed_codes()
     forms = {form.official_id: form for form in ContactForm.objects.filter(official__in=officials)}
     return {
         official.pk: reach(official, listed=listed, form=forms.get(official.pk), topic=topic)
         for official in officials
     }
-
-
-def senate_cwc_listed() -> frozenset[str]:
-    """The Senate seats whose offices take CWC now; none while SCWC is not configured."""
-    if not (settings.SENATE_CWC_URL and settings.SENATE_CWC_API_KEY):
-        return frozenset()
-    return frozenset(
-        SenateCwcOffice.objects.filter(listed=True).values_list("office_code", flat=True)
-    )
 
 
 def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topic="") -> Reach:
@@ -75,7 +68,7 @@ def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topi
         return Reach(Channel.WEBHOOK)
     if official.cwc_office and not senate and settings.CWC_API_KEY:
         return Reach(Channel.CWC)
-    if senate and official.cwc_office in listed:
+    if senate and cwc.senate_reachable(official, listed=listed):
         return Reach(Channel.CWC, senate=True, asks=frozenset({"senate_prefix"}))
     problem = web_form_problem(form, topic=topic) if form is not None else None
     if form is not None and problem is None:

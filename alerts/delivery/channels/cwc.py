@@ -86,12 +86,6 @@ def senate_reachable(official, *, listed: frozenset[str] | None = None) -> bool:
     return official.cwc_office in listed
 
 
-def needs_senate_prefix(official, *, listed: frozenset[str] | None = None) -> bool:
-    """Whether the form must ask the constituent for one of SENATE_PREFIXES before writing to
-    this official: the message will go by SCWC, which takes no other prefix."""
-    return senate_reachable(official, listed=listed)
-
-
 def senate_prefix_problem(prefix: str) -> str | None:
     """Why SCWC would refuse this prefix, or None."""
     if prefix in SENATE_PREFIXES:

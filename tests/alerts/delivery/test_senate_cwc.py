@@ -243,7 +243,7 @@ def test_the_rules_for_the_leads_form_and_campaign_checks():
     assert cwc.senate_topic_problem("Healthcare")
 
 
-def test_needs_senate_prefix_only_for_listed_seats_with_scwc_configured(settings):
+def test_senate_reachable_only_for_listed_seats_with_scwc_configured(settings):
     settings.SENATE_CWC_URL = "https://scwc.example"
     settings.SENATE_CWC_API_KEY = SCWC_KEY
     SenateCwcOffice.objects.create(office_code="SNJ01", name="A", refreshed_at=timezone.now())
@@ -252,12 +252,12 @@ def test_needs_senate_prefix_only_for_listed_seats_with_scwc_configured(settings
     )
     listed, unlisted, house = _senator("SNJ01"), _senator("SNJ02"), _senator("HNJ06")
 
-    assert cwc.needs_senate_prefix(listed)
-    assert not cwc.needs_senate_prefix(unlisted)
-    assert not cwc.needs_senate_prefix(house)
-    assert cwc.needs_senate_prefix(listed, listed=frozenset({"SNJ01"}))
+    assert cwc.senate_reachable(listed)
+    assert not cwc.senate_reachable(unlisted)
+    assert not cwc.senate_reachable(house)
+    assert cwc.senate_reachable(listed, listed=frozenset({"SNJ01"}))
     settings.SENATE_CWC_API_KEY = ""
-    assert not cwc.needs_senate_prefix(listed)
+    assert not cwc.senate_reachable(listed)
     assert not cwc.senate_reachable(listed)
 
 
