@@ -44,6 +44,7 @@ def worker_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "WEB_FORM_QUEUE": settings.WEB_FORM_QUEUE,
         "DELIVERY_SANDBOX": "false",
         **overrides,
     }
@@ -73,9 +74,18 @@ class CeleryWorker:
     """`celery -A config worker` as a child process, with the environment the test gives it."""
 
     def __init__(
-        self, env: dict, *, concurrency=2, pool="prefork", name=None, beat=False, loglevel="INFO"
+        self,
+        env: dict,
+        *,
+        concurrency=2,
+        pool="prefork",
+        name=None,
+        beat=False,
+        loglevel="INFO",
+        queues=None,
     ):
         self.env = {**os.environ, **env}
+        self.queues = queues  # None: the default queue alone
         self.loglevel = loglevel
         self.concurrency = concurrency
         self.pool = pool
@@ -96,6 +106,8 @@ class CeleryWorker:
             f"{self.name}@%h",
         ]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if self.queues:
+            command += ["-Q", ",".join(self.queues)]
         if self.beat:  # the periodic sweep, embedded: one process to start and kill
             command += ["--beat", f"--schedule={OUTPUT_DIR / f'beat-{self.name}'}"]
         self.process = subprocess.Popen(
