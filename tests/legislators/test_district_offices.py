@@ -135,3 +135,21 @@ def test_a_tie_in_prefix_goes_to_the_nearer_zip_and_offices_without_phone_are_sk
     assert nearest_office(offices, "08822").office_id == "X-1"
     assert nearest_office(_offices(("08825", "")), "08822") is None
     assert nearest_office([], "08822") is None
+
+
+def test_import_public_data_imports_the_district_offices_after_the_legislators(
+    tmp_path, monkeypatch
+):
+    from legislators.management.commands import import_public_data
+
+    people = tmp_path / "congress-legislators"
+    people.mkdir()
+    (people / "legislators-district-offices.yaml").write_text("[]")
+    called = []
+    monkeypatch.setattr(
+        import_public_data, "call_command", lambda name, *args, **kw: called.append((name, args))
+    )
+    call_command("import_public_data", data_dir=tmp_path, stdout=io.StringIO())
+    names = [name for name, _ in called]
+    assert names.index("import_district_offices") > names.index("import_legislators")
+    assert ("import_district_offices", (people / "legislators-district-offices.yaml",)) in called
