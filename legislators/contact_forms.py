@@ -286,11 +286,18 @@ def best_match(wanted: str, options: list[str], *, cutoff: float = 0.5) -> str |
 _CLICKS = re.compile(r"\.click\(\s*\)|trigger\(\s*['\"]submit|\.submit\(\s*\)|requestSubmit")
 
 
+_GUARDED = re.compile(r"&&|\bif\s*\(|\?\.")
+
+
 def is_click(step: dict) -> bool:
+    """A click_on, or a script that clicks or submits unconditionally (`x && x.click()` is
+    a tidy-up that may find nothing, not the form's submit)."""
     ((kind, value),) = step.items()
     if kind == "click_on":
         return True
-    return kind == "javascript" and any(_CLICKS.search(item["value"]) for item in value)
+    return kind == "javascript" and any(
+        _CLICKS.search(item["value"]) and not _GUARDED.search(item["value"]) for item in value
+    )
 
 
 def submit_index(steps: list[dict]) -> int | None:

@@ -8,7 +8,7 @@ destination) or NeedsConstituent (no automatic way left: the constituent sends i
 
 from legislators.models import Official
 
-from . import cwc, email, webhook
+from . import cwc, email, web_form, webhook
 from .errors import DeliveryError, Evidence, NeedsConstituent, PermanentError, TransientError
 
 __all__ = [
@@ -26,7 +26,12 @@ Channel = Official.Channel
 
 def sender_for(channel: str):
     """The function that sends on `channel`. Contact-form deliveries are never sent by us."""
-    senders = {Channel.EMAIL: email.send, Channel.CWC: cwc.send, Channel.WEBHOOK: webhook.send}
+    senders = {
+        Channel.EMAIL: email.send,
+        Channel.CWC: cwc.send,
+        Channel.WEBHOOK: webhook.send,
+        Channel.WEB_FORM: web_form.send,
+    }
     try:
         return senders[channel]
     except KeyError:

@@ -7,7 +7,9 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
 
-from .errors import PermanentError, TransientError
+from ..webforms import values
+from . import web_form
+from .errors import DeliveryError, PermanentError, TransientError
 
 _backend = None
 
@@ -88,4 +90,20 @@ def send_sandboxed(delivery) -> None:
         "X-Official-Channel": delivery.channel,
         "X-Delivery-Id": str(delivery.id),
     }
-    send_message(build_message(delivery, to=settings.DELIVERY_SANDBOX_EMAIL, extra_headers=headers))
+    message = build_message(delivery, to=settings.DELIVERY_SANDBOX_EMAIL, extra_headers=headers)
+    if delivery.channel == official.Channel.WEB_FORM:
+        message.body += web_form_values_block(delivery)
+    send_message(message)
+
+
+def web_form_values_block(delivery) -> str:
+    """What the browser would type into the office's form, computed without a browser."""
+    lines = ["", "", "-- Web form values (sandbox: no office was contacted) --"]
+    try:
+        form = web_form.usable_form(delivery.official)
+        plan = web_form.plan_for(delivery, form)
+    except DeliveryError as exc:
+        lines.append(f"Not attempted: {exc}")
+    else:
+        lines += [f"{field}: {value}" for field, value in values.filled_values(plan)]
+    return "\n".join(lines) + "\n"
