@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from legislators.models import Official
+from legislators import contact_forms
+from legislators.models import ContactForm, Official
 
 from . import tasks
 from .delivery import engine, routing
@@ -37,6 +38,18 @@ def officials_reach(*, officials, campaign: Campaign | None = None) -> dict[int,
     """How each official is reached now (for this campaign's topic, when one is given)."""
     topic = campaign_topic(campaign) if campaign is not None else ""
     return routing.reaches(officials=officials, topic=topic)
+
+
+def web_form_topic_mapping(*, campaign: Campaign) -> list[tuple[Official, str | None]]:
+    """For each office whose web form asks a topic: the option this campaign's topic is given
+    as (None: nothing fits, and constituents send to that office themselves)."""
+    topic = campaign_topic(campaign)
+    rows = []
+    for form in ContactForm.objects.select_related("official").order_by("official__title"):
+        offered = contact_forms.topic_options(form.definition)
+        if offered:
+            rows.append((form.official, contact_forms.best_match(topic, offered)))
+    return rows
 
 
 def questions_for(*, campaign: Campaign, officials) -> frozenset[str]:

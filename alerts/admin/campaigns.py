@@ -11,6 +11,7 @@ from legislators.models import Official
 from ..messages import validate_message_template
 from ..models import Call, Campaign, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
+from ..services import officials_reach, web_form_topic_mapping
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
 
@@ -107,7 +108,7 @@ class CampaignAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("targets",)
     inlines = (PolicyAskInline,)
-    readonly_fields = ("calls_per_office",)
+    readonly_fields = ("calls_per_office", "reach_per_target", "web_form_topics")
     fieldsets = (
         ("Story", {"fields": ("title", "slug", "organization_name", "summary", "body")}),
         ("Schedule", {"fields": ("status", "starts_at", "ends_at", "goal")}),
@@ -137,8 +138,51 @@ class CampaignAdmin(admin.ModelAdmin):
             },
         ),
         ("Confirmation and embedding", {"fields": ("double_opt_in", "allowed_origins")}),
-        ("Targets", {"fields": ("target_congress", "targets")}),
+        (
+            "Targets",
+            {"fields": ("target_congress", "targets", "reach_per_target", "topic", "cwc_topic")},
+        ),
+        (
+            "Offices' web forms",
+            {
+                "classes": ("collapse",),
+                "fields": ("web_form_topics",),
+                "description": "The topic each office's web form will be given for this "
+                "campaign, matched from the campaign's topic to the office's own list.",
+            },
+        ),
     )
+
+    @admin.display(description="how each target is reached")
+    def reach_per_target(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        targets = list(obj.targets.all())
+        if not targets:
+            return "No fixed targets."
+        ways = officials_reach(officials=targets, campaign=obj)
+        return format_html_join(
+            "", "<p>{}: {}</p>", ((target, ways[target.pk].label) for target in targets)
+        )
+
+    @admin.display(description="topics given to offices' web forms")
+    def web_form_topics(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = web_form_topic_mapping(campaign=obj)
+        if not rows:
+            return "No office's web form asks for a topic."
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            ((office, chosen or "no match: constituents send it") for office, chosen in rows),
+        )
+        return format_html(
+            '<table class="web-form-topics"><tr><th>{}</th><th>{}</th></tr>{}</table>',
+            "Office",
+            "Topic given",
+            body,
+        )
 
     def get_queryset(self, request):
         return (

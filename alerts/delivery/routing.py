@@ -13,6 +13,7 @@ is kept on the delivery and shown to them.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from legislators import contact_forms, senate_offices
 from legislators.models import ContactForm, Official
@@ -34,6 +35,21 @@ class Reach:
     @property
     def is_manual(self) -> bool:
         return self.channel == Channel.CONTACT_FORM
+
+    @property
+    def plan(self) -> str:
+        """What will happen to the message, as the constituent is told before sending."""
+        if self.channel == Channel.CWC:
+            if self.senate:
+                return gettext("We send it for you through the Senate's CWC system.")
+            return gettext("We send it for you through the House's CWC system.")
+        if self.channel == Channel.WEB_FORM:
+            return gettext("We fill in the office's own web form for you.")
+        if self.channel in (Channel.EMAIL, Channel.WEBHOOK):
+            return gettext("We send it for you.")
+        return gettext("You send this one yourself through the office's page (%(reason)s).") % {
+            "reason": self.manual_reason
+        }
 
     @property
     def label(self) -> str:

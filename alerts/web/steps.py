@@ -13,11 +13,13 @@ from django.http import QueryDict
 
 from legislators.models import Official
 
-from ..messages import ComposedMessage, suggested_message
+from ..messages import ComposedMessage, holder_name, suggested_message
 from ..models import SENATE_PREFIXES, Action
-from ..services import messages_compose, questions_for
+from ..selectors import CallSheet, call_sheets
+from ..services import messages_compose, officials_reach, questions_for
 
 if TYPE_CHECKING:
+    from ..delivery.routing import Reach
     from .forms import ActionForm
     from .targeting import Recipients
 
@@ -106,6 +108,9 @@ class Preview(TypedDict):
     official: Official
     variant: str
     message: ComposedMessage
+    name: str | None  # the holder as shown: "" for an office whose holder is not verified
+    way: "Reach"  # how the message will go
+    calls: CallSheet | None  # on the officials page: how to call instead, or as well
 
 
 @dataclass
@@ -207,7 +212,23 @@ class StepPage:
             message=self.value_of("message"),
             sender={name: self.value_of(name) for name in Action.CONTACT_FIELDS},
         )
+        ways = officials_reach(officials=officials, campaign=campaign)
+        sheets = {}
+        if self.step is Step.OFFICIALS:
+            sheets = call_sheets(
+                campaign=campaign,
+                targets=[(o, c.variant) for o, c in zip(officials, composed_messages, strict=True)],
+                zip_code=self.current.get("zip_code", ""),
+                sender=self.current,
+            )
         return [
-            Preview(official=official, variant=composed.variant, message=composed)
+            Preview(
+                official=official,
+                variant=composed.variant,
+                message=composed,
+                name=holder_name(official),
+                way=ways[official.pk],
+                calls=sheets.get(official.pk),
+            )
             for official, composed in zip(officials, composed_messages, strict=True)
         ]

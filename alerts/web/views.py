@@ -7,10 +7,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..messages import holder_name
 from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
-from ..selectors import action_outcomes, actions_counted, call_sheets, campaign_letters
+from ..selectors import action_outcomes, actions_counted, campaign_letters
 from ..services import action_confirm, action_submit, call_log
 from . import abuse
 from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
@@ -125,29 +124,9 @@ def _render(request, page):
         "previews": page.previews,
         **_layout(page.embed),
     }
-    if page.step is not Step.ADDRESS:
-        context["previews"] = _with_holders(page, calls=page.step is Step.OFFICIALS)
     if page.tells_the_story:
         context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
     return render(request, page.template, context)
-
-
-def _with_holders(page, *, calls):
-    """The page's previews, each with the holder's name as shown ("" for an office whose
-    holder is not verified) and, with `calls`, how to call the official."""
-    previews = page.previews
-    sheets = {}
-    if calls:
-        sheets = call_sheets(
-            campaign=page.form.campaign,
-            targets=[(p["official"], p["variant"]) for p in previews],
-            zip_code=page.current.get("zip_code", ""),
-            sender=page.current,
-        )
-    return [
-        {**p, "name": holder_name(p["official"]), "calls": sheets.get(p["official"].pk)}
-        for p in previews
-    ]
 
 
 def _submit(request, campaign, form, embed):

@@ -74,3 +74,22 @@ def test_nothing_more_is_asked_when_no_office_chosen_needs_it(client, senator, s
     assert 'class="questions"' not in response.content.decode()
     assert client.post(url, action_post([senator])).status_code == 302
     assert Action.objects.get().prefix == ""
+
+
+def test_each_official_on_the_officials_page_says_how_the_message_will_go(
+    client, senate_cwc, senator
+):
+    manual = OfficialFactory(
+        title="Secretary of State",
+        channel="contact_form",
+        email="",
+        contact_form_url="https://state.example/contact",
+    )
+    campaign = CampaignFactory(targets=[senator, manual])
+    url = reverse("alerts:campaign_detail", args=[campaign.slug])
+
+    page = client.post(url, action_post([senator, manual], step="address")).content.decode()
+
+    assert "We send it for you through the Senate" in page
+    assert "You send this one yourself through the office" in page
+    assert "takes messages only through its own web page" in page  # and why
