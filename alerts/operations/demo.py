@@ -91,13 +91,14 @@ class ExecutiveTarget:
 # message must never greet someone who no longer holds the office, so no holder is named here
 # (the letter's own addressees stay in LETTER as facts). import_executive names the President
 # and Vice President with a verified date; other holders are named only once an organizer
-# verifies them (alerts.messages.holder_is_current). Phone numbers are left empty: the shared
-# data has none for these offices, and a wrong number is worse than none.
+# verifies them (alerts.messages.holder_is_current). Phone numbers are the offices' published
+# public lines: the White House comment line, the State Department's main number and the U.S.
+# Mission to the UN in New York; check them before a campaign goes live.
 EXECUTIVE_TARGETS = [
-    ExecutiveTarget("us-president", "President", "https://www.whitehouse.gov/contact/"),
-    ExecutiveTarget("us-vice-president", "Vice President", "https://www.whitehouse.gov/contact/"),
-    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "https://www.state.gov/contact-us/"),
-    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "https://usun.usmission.gov/contact-us/"),
+    ExecutiveTarget("us-president", "President", "https://www.whitehouse.gov/contact/", "202-456-1111"),
+    ExecutiveTarget("us-vice-president", "Vice President", "https://www.whitehouse.gov/contact/", "202-456-1111"),
+    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "https://www.state.gov/contact-us/", "202-647-4000"),
+    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "https://usun.usmission.gov/contact-us/", "212-415-4000"),
 ]  # fmt: skip
 
 # (bioguide id, first, last, official full name, party, state, district, role)
