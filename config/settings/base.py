@@ -176,10 +176,15 @@ CONTACT_FORMS_ORIGIN = env.str("CONTACT_FORMS_ORIGIN", default="")
 WEB_FORM_QUEUE = env.str("WEB_FORM_QUEUE", default="web-forms")
 WEB_FORM_BROWSER = env.str("WEB_FORM_BROWSER", default="/usr/bin/chromium")
 WEB_FORM_STEP_TIMEOUT_SECONDS = env.float("WEB_FORM_STEP_TIMEOUT_SECONDS", default=20.0)
+# The longest a definition's own `wait` step may pause (None: as written); replicas set it low.
+WEB_FORM_WAIT_CAP_SECONDS = env.float("WEB_FORM_WAIT_CAP_SECONDS", default=None)
 # Consecutive failed fills, across deliveries, after which an office's form is marked broken.
 WEB_FORM_BROKEN_AFTER = env.int("WEB_FORM_BROKEN_AFTER", default=3)
 # Screenshots of each fill's last page; purged with the delivery's other personal data.
 WEB_FORM_EVIDENCE_DIR = env.path("WEB_FORM_EVIDENCE_DIR", default=VAR_DIR / "evidence")
+
+# Who is told when an office's web form breaks (Django's mail_managers).
+MANAGERS = [("Organizers", address) for address in env.list("MANAGERS_EMAILS", default=[])]
 
 # An executive office's holder is named only while verified this recently.
 EXECUTIVE_VERIFY_DAYS = env.int("EXECUTIVE_VERIFY_DAYS", default=90)

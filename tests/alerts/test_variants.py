@@ -200,6 +200,8 @@ def _admin_add_data(**changes):
         "double_opt_in": "on",
         "allowed_origins": "",
         "target_congress": "on",
+        "topic": "",
+        "cwc_topic": "International Affairs",
         "asks-TOTAL_FORMS": "0",
         "asks-INITIAL_FORMS": "0",
         "asks-MIN_NUM_FORMS": "0",

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from legislators import sources
 from legislators.lookup import AddressError, delegation_for_address
-from legislators.models import ZipDistrict
+from legislators.models import ContactForm, ZipDistrict
 from tests.conftest import data_path
 from tests.support.receivers import HttpReceiver, Reply
 from tests.support.upstream import LEGISLATORS_MAIN, UpstreamFiles
@@ -232,8 +232,11 @@ def test_import_public_data_on_a_fresh_machine_finds_the_officials_of_a_zip(upst
     call_command("import_public_data", stdout=out)
 
     assert "[6/6] " in out.getvalue()
+    assert "[104/104] " in out.getvalue()  # and the offices' web forms
     delegation = delegation_for_address(zip_code="08854")
     assert {official.legislator.state for official in delegation.senators} == {"NJ"}
     assert len(delegation.senators) == 2
     assert delegation.candidate_representatives
-    assert len(upstream.requests()) == 6
+    assert len(upstream.requests()) == 6 + 104
+    booker = [o for o in delegation.senators if o.legislator.bioguide_id == "B001288"]
+    assert ContactForm.objects.filter(official__in=booker).exists()

@@ -88,7 +88,7 @@ def send(delivery) -> Evidence:
             plan,
             screenshot=path,
             origin=settings.CONTACT_FORMS_ORIGIN,
-            wait_cap=getattr(settings, "WEB_FORM_WAIT_CAP_SECONDS", None),
+            wait_cap=settings.WEB_FORM_WAIT_CAP_SECONDS,
         )
     except runner.StepFailed as exc:
         evidence = Evidence(exc.final_url, False, _relative(exc.screenshot))

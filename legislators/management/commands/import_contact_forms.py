@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from legislators import sources
 from legislators.contact_forms import contact_forms_import
 
 
@@ -20,8 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path, dry_run, **options):
-        path = path or str(settings.CONTACT_FORMS_DIR)
-
+        if path is None:  # CONTACT_FORMS_DIR, else the pinned public files, fetched once
+            path = str(sources.local_or_fetched("contact-forms", progress=self.stdout.write))
         if not Path(path).exists():
             raise CommandError(f"no contact forms at {path} (set CONTACT_FORMS_DIR or pass PATH)")
         summary = contact_forms_import(path, dry_run=dry_run)

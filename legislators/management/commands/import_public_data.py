@@ -10,8 +10,9 @@ class Command(BaseCommand):
     help = (
         "Import everything the app reads from the public data folder (LEGISLATOR_DATA_DIR): "
         "Congress now and on 2023-09-20, the President and Vice President, ZIP districts of the "
-        "118th and 119th Congress, district offices. Without that folder, the pinned files are "
-        "downloaded once (checked by sha256) into var/public-data/ from PUBLIC_DATA_BASE_URL."
+        "118th and 119th Congress, district offices, and offices' web forms (CONTACT_FORMS_DIR). "
+        "Without those folders, the pinned files are downloaded once (checked by sha256) into "
+        "var/public-data/ from PUBLIC_DATA_BASE_URL."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             csv = root / "zccd" / f"zccd_cd{congress}.csv"
             if csv.exists():
                 call_command("import_zip_districts", csv, congress=congress, stdout=self.stdout)
+        call_command("import_contact_forms", stdout=self.stdout, stderr=self.stderr)
 
     def _import_district_offices(self, people: Path):
         """District offices' phone numbers, for the call buttons (after the legislators)."""
