@@ -37,6 +37,8 @@ CAMPAIGN = {
         "Department to act before it is too late."
     ),
     "goal": 5000,
+    # Offices' web forms file it under their own list; most call it "Foreign Relations".
+    "topic": "Foreign Relations",
     "message_subject": "Lead at the UN to protect the Armenians of Artsakh",
     "thank_template": (
         "Thank you for signing the September 20, 2023 letter that asked the Administration to "
