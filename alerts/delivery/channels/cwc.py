@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from legislators import senate_offices
 
-from ...models import SENATE_PREFIXES  # the only ones the Senate takes; the form asks
+from ...models import CWC_TOPICS, SENATE_PREFIXES
 from .. import ratelimit
 from . import http
 from .errors import PermanentError, TransientError
@@ -38,19 +38,8 @@ SENATE_PATHS = {
     "testing": "/api/testing-messages/",
     "production": "/api/production-messages/",
 }
-# The Library of Congress policy areas the Senate's grammar allows.
-SENATE_TOPICS = (
-    "Agriculture and Food", "Animals", "Armed Forces and National Security",
-    "Arts, Culture, Religion", "Civil Rights and Liberties, Minority Issues", "Commerce",
-    "Congress", "Crime and Law Enforcement", "Economics and Public Finance", "Education",
-    "Emergency Management", "Energy", "Environmental Protection", "Families",
-    "Finance and Financial Sector", "Foreign Trade and International Finance",
-    "Government Operations and Politics", "Health", "Housing and Community Development",
-    "Immigration", "International Affairs", "Labor and Employment", "Law",
-    "Native Americans", "Public Lands and Natural Resources", "Science, Technology, Communications",
-    "Social Sciences and History", "Social Welfare", "Sports and Recreation", "Taxation",
-    "Transportation and Public Works", "Water Resources Development",
-)  # fmt: skip
+# The Senate's grammar allows the same Library of Congress policy areas as the House's.
+SENATE_TOPICS = CWC_TOPICS
 # Reported maintenance windows, US Eastern: (weekday with Monday 0, first hour, end hour).
 # SCWC answers with errors then; a send that meets one is retried, never failed.
 MAINTENANCE_WINDOWS = ((6, 0, 6), (2, 5, 7))  # Sunday 00-06, Wednesday 05-07

@@ -24,7 +24,6 @@ from alerts.delivery.engine import Outcome, Result, backoff_seconds, delivery_se
 from alerts.models import Action, Attempt, Delivery
 from alerts.notifications import confirmation_send, failure_notice_send
 from alerts.tasks import deliver
-from legislators.models import Official
 from tests.conftest import data_path
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
 from tests.support.broker import published_tasks
@@ -149,26 +148,7 @@ def _cwc_official(**fields):
     )
 
 
-# --- route() and sender_for() --------------------------------------------------------------
-
-
-def _official(channel, *, email="", cwc_office="", webhook_url="", contact_form_url=""):
-    return Official(
-        key="k",
-        kind="executive",
-        title="Secretary",
-        name="Pat Doe",
-        last_name="Doe",
-        channel=channel,
-        email=email,
-        cwc_office=cwc_office,
-        webhook_url=webhook_url,
-        contact_form_url=contact_form_url,
-    )
-
-
-FORM = "https://office.example/contact"
-HOOK = "https://hooks.example/x"
+# --- sender_for() --------------------------------------------------------------
 
 
 def test_there_is_no_automatic_sender_for_contact_forms():
