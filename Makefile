@@ -44,5 +44,11 @@ check: install
 pytest: install
 	$(BIN)/pytest
 
+## make bench: page, counter and submit against their ceilings (production settings, gunicorn, wrk) at 1,000 and 1,000,000 actions, then bench.lookup and bench.delivery; one table, figures in var/bench/latest.json. BENCH_ARGS=--quick: 1,000 actions only. Not part of `make test`.
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	$(BIN)/python -m bench.web $(BENCH_ARGS)
+
 clean:
 	rm -rf var $(VENV)
