@@ -5,7 +5,8 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -294,7 +295,12 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["campaign", "email"])]
+        indexes = [
+            models.Index(fields=["campaign", "email"]),
+            # The 24-hour repeat check matches the email whatever its case (`email__iexact`,
+            # UPPER(email) on PostgreSQL): without this it reads every action of the campaign.
+            models.Index(F("campaign"), Upper("email"), name="action_campaign_upper_email"),
+        ]
 
     def __str__(self):
         return f"Action {self.public_id} on {self.campaign_id}"
@@ -302,6 +308,29 @@ class Action(models.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class ActionCount(models.Model):
+    """A campaign's actions, counted as they are written (`services`), so the public counter
+    reads a few rows however many actions there are. Each campaign's count is spread over up to
+    `SLOTS` rows, so that concurrent submissions seldom wait on the same row; its total is the
+    sum of its rows. `actions` counts every action, `confirmed` those confirmed: which of the two
+    is the campaign's count depends on its `double_opt_in` (see `ActionQuerySet.counted`)."""
+
+    SLOTS = 16
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    slot = models.PositiveSmallIntegerField()
+    actions = models.BigIntegerField(default=0)
+    confirmed = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "slot"], name="action_count_unique_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.slot}: {self.actions} ({self.confirmed} confirmed)"
 
 
 class DeliveryStatus(models.TextChoices):

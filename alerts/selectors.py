@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -13,12 +13,17 @@ from legislators.district_offices import nearest_office
 from legislators.models import DistrictOffice, Legislator, Official, Term
 
 from .messages import holder_name, render_for
-from .models import Action, Call, Campaign, Cosignature, Delivery, Letter
+from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter
 
 
 def actions_counted(campaign: Campaign) -> int:
-    """The number the campaign page, its counter and the thank-you page show."""
-    return campaign.actions.counted().count()
+    """The number the campaign's counter and the thank-you page show: its actions that count
+    (`Action.objects.counted()`), read from the count the services maintain (`ActionCount`),
+    so it costs the same however many actions there are."""
+    totals = ActionCount.objects.filter(campaign=campaign).aggregate(
+        actions=Sum("actions"), confirmed=Sum("confirmed")
+    )
+    return (totals["confirmed"] if campaign.double_opt_in else totals["actions"]) or 0
 
 
 def by_mode(deliveries) -> tuple[list[Delivery], list[Delivery]]:

@@ -18,7 +18,7 @@ from legislators.models import ContactForm, Official
 from . import tasks
 from .delivery import engine, routing
 from .messages import ComposedMessage, message_compose, variant_for
-from .models import Action, Call, Campaign, Cosignature, Delivery, Letter
+from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
@@ -95,6 +95,7 @@ def action_submit(
     referral_code: str = "",
     ip_hash: str = "",
     pre_confirmed: bool = False,
+    ways: dict[int, routing.Reach] | None = None,
 ) -> Submitted:
     """Store the action and one delivery per official, then queue them (or ask the constituent
     to confirm first) once that is committed.
@@ -102,10 +103,12 @@ def action_submit(
     Nothing reaches the broker unless the rows exist, so a crash or a broker outage can delay a
     message but never lose the submission. A form token already used returns its action; an
     official this email wrote on this campaign in the last 24 hours is skipped.
-    `pre_confirmed` (operators' test blasts only) skips the confirmation email.
+    `pre_confirmed` (operators' test blasts only) skips the confirmation email. `ways`: how each
+    official is reached (`officials_reach`), when the caller already asked.
+
+    The same statements whatever the number of officials, none of them reading more rows as
+    the campaign's actions grow (tests/alerts/test_submit_cost.py).
     """
-    if form_token and (done := Action.objects.filter(form_token=form_token).first()):
-        return Submitted(done, created=False)
     sender = {field: constituent[field] for field in Action.CONTACT_FIELDS}
     prefix = constituent.get("prefix", "")
     phone = constituent.get("phone", "")
@@ -130,12 +133,19 @@ def action_submit(
                 confirmed_at=timezone.now() if pre_confirmed else None,
                 **sender,
             )
-            action.full_clean(validate_unique=False)
+            # The campaign and the referrer are rows just read: no query to check they exist.
+            action.full_clean(exclude=["campaign", "referred_by"], validate_unique=False)
+            # A token already used fails here, on its unique constraint (handled below).
             action.save()
+            _count(action, actions=1, confirmed=1 if pre_confirmed else 0)
             written = _recently_written(campaign, sender["email"], officials)
-            action.skipped_officials.set([o for o in officials if o.pk in written])
+            skipped = [o for o in officials if o.pk in written]
+            if skipped:
+                Action.skipped_officials.through.objects.bulk_create(
+                    [Action.skipped_officials.through(action=action, official=o) for o in skipped]
+                )
             deliveries = _deliveries_create(
-                action, [o for o in officials if o.pk not in written], sender
+                action, [o for o in officials if o.pk not in written], sender, ways=ways
             )
             if campaign.double_opt_in and not pre_confirmed:
                 action_id = action.pk
@@ -154,6 +164,53 @@ def action_submit(
     return Submitted(action, created=True)
 
 
+def _count(action: Action, *, actions: int = 0, confirmed: int = 0) -> None:
+    """Add to the action's campaign's maintained count (`ActionCount`), in the caller's
+    transaction, on one of the campaign's slots (chosen by the action's id)."""
+    _count_add(
+        campaign_id=action.campaign_id,
+        slot=action.pk % ActionCount.SLOTS,
+        actions=actions,
+        confirmed=confirmed,
+    )
+
+
+def _count_add(*, campaign_id: int, slot: int, actions: int, confirmed: int) -> None:
+    """One statement: the slot's row is created on first use, else added to."""
+    table = connection.ops.quote_name(ActionCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only the table's own name is formatted in; the values are parameters.
+            f"INSERT INTO {table} (campaign_id, slot, actions, confirmed) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (campaign_id, slot) DO UPDATE SET "
+            f"actions = {table}.actions + EXCLUDED.actions, "
+            f"confirmed = {table}.confirmed + EXCLUDED.confirmed",
+            [campaign_id, slot, actions, confirmed],
+        )
+
+
+@transaction.atomic
+def actions_delete(*, action_ids) -> int:
+    """Delete these actions (their deliveries with them) and take them off their campaigns'
+    counts. Returns how many actions were deleted."""
+    ids = list(action_ids)
+    # Locked first, so a confirmation racing the deletion is counted before or not at all.
+    rows = (
+        Action.objects.filter(pk__in=ids)
+        .select_for_update()
+        .values_list("campaign_id", "confirmed_at")
+    )
+    totals: dict[int, list[int]] = {}
+    for campaign_id, confirmed_at in rows:
+        counts = totals.setdefault(campaign_id, [0, 0])
+        counts[0] += 1
+        counts[1] += confirmed_at is not None
+    for campaign_id, (n, confirmed) in totals.items():
+        _count_add(campaign_id=campaign_id, slot=0, actions=-n, confirmed=-confirmed)
+    _, deleted = Action.objects.filter(pk__in=ids).delete()
+    return deleted.get(Action._meta.label, 0)
+
+
 def _lock_constituent(campaign, email):
     """Serialize submissions of one email on one campaign, so the 24-hour check holds under
     concurrency. SQLite already serializes writers."""
@@ -164,20 +221,27 @@ def _lock_constituent(campaign, email):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def recently_written_deliveries(campaign, email, officials):
+    """Deliveries this email had written to these officials on this campaign in the last 24
+    hours (failed ones aside). Found through the index on (campaign, UPPER(email)), so it reads
+    this constituent's actions only."""
+    return Delivery.objects.filter(
+        action__campaign=campaign,
+        action__email__iexact=email,
+        official__in=officials,
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).exclude(status=Delivery.Status.FAILED)
+
+
 def _recently_written(campaign, email, officials) -> set[int]:
     return set(
-        Delivery.objects.filter(
-            action__campaign=campaign,
-            action__email__iexact=email,
-            official__in=officials,
-            created_at__gte=timezone.now() - REPEAT_WINDOW,
-        )
-        .exclude(status=Delivery.Status.FAILED)
+        recently_written_deliveries(campaign, email, officials)
+        .order_by()
         .values_list("official_id", flat=True)
     )
 
 
-def _deliveries_create(action, officials, sender) -> list[Delivery]:
+def _deliveries_create(action, officials, sender, *, ways=None) -> list[Delivery]:
     campaign = action.campaign
     now = timezone.now()
     composed_messages = messages_compose(
@@ -189,7 +253,8 @@ def _deliveries_create(action, officials, sender) -> list[Delivery]:
     )
     confirmed = action.confirmed_at is not None or not campaign.double_opt_in
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
-    ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
+    if ways is None or any(o.pk not in ways for o in officials):
+        ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
     deliveries = []
     for official, composed in zip(officials, composed_messages, strict=True):
         way = ways[official.pk]
@@ -223,6 +288,7 @@ def action_confirm(*, action: Action) -> int | None:
             confirmed_at=now
         ):
             return None
+        _count(action, confirmed=1)
         waiting = Delivery.objects.filter(action=action, status=Delivery.Status.PENDING)
         ids = [str(pk) for pk in waiting.values_list("id", flat=True)]
         Delivery.objects.filter(pk__in=ids).transition(
@@ -230,6 +296,13 @@ def action_confirm(*, action: Action) -> int | None:
         )
         transaction.on_commit(lambda: tasks.deliveries_enqueue(delivery_ids=ids))
     return len(ids)
+
+
+def campaign_touch(*, campaign_id: int) -> None:
+    """Something the campaign's page shows changed other than the campaign itself (a letter,
+    its cosigners): a new `updated_at` keeps the page's cached rendering (`web/pages.py`) from
+    being used again. Call it in the transaction that makes the change."""
+    Campaign.objects.filter(pk=campaign_id).update(updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -245,6 +318,7 @@ def cosignatures_save(*, letter: Letter, legislator_ids: Iterable[int], role: st
         unique_fields=["letter", "legislator"],
         update_fields=["role"],
     )
+    campaign_touch(campaign_id=letter.campaign_id)
     return len(ids)
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from ..models import Action, Delivery
+from ..services import actions_delete
 
 
 class DeliveryInline(admin.TabularInline):
@@ -71,6 +72,13 @@ class ActionAdmin(admin.ModelAdmin):
                 deliveries_failed=Count("deliveries", filter=Q(deliveries__status=status.FAILED)),
             )
         )
+
+    # Deleting goes through the service, which keeps the campaigns' counts right.
+    def delete_model(self, request, obj):
+        actions_delete(action_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        actions_delete(action_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.display(description="deliveries")
     def delivery_summary(self, obj):

@@ -18,7 +18,7 @@ from legislators.lookup import AddressError
 
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ..models import PREFIXES, SENATE_PREFIXES, Action, Campaign
-from ..services import questions_for
+from ..services import officials_reach
 from ..validators import validate_multi_line, validate_phone, validate_single_line
 from .steps import Step, steps_through
 from .targeting import Recipients, recipients_for
@@ -162,6 +162,7 @@ class ActionForm(forms.Form):
         self.campaign = campaign
         self.upto = Step(upto)
         self.recipients = recipients
+        self.ways = None  # how each chosen official is reached, once the message page is valid
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
         self.fields["zip_code"].widget.attrs["inputmode"] = "numeric"
@@ -208,7 +209,9 @@ class ActionForm(forms.Form):
         return cleaned
 
     def _clean_questions(self, cleaned):
-        asks = questions_for(campaign=self.campaign, officials=cleaned["chosen_officials"])
+        # Kept for the submit, which would otherwise ask the same again.
+        self.ways = officials_reach(officials=cleaned["chosen_officials"], campaign=self.campaign)
+        asks = frozenset().union(*(way.asks for way in self.ways.values()))
         prefix = cleaned.get("senate_prefix") or cleaned.get("prefix")
         if "senate_prefix" in asks and prefix not in SENATE_PREFIXES:
             self.add_error(

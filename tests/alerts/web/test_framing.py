@@ -12,11 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 from alerts.models import Action, Delivery
+from alerts.services import action_confirm
 from alerts.web import abuse
 from alerts.web.forms import consent_text, new_form_token
 from alerts.web.framing import frame_ancestors_header
 from tests.factories import ActionFactory, CampaignFactory
-from tests.support.forms import CONSTITUENT, action_post
+from tests.support.forms import CONSTITUENT, action_post, submit_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +247,8 @@ def test_a_referral_link_credits_the_first_action_and_the_thanks_page_shares_the
     client, campaign
 ):
     elsewhere = ActionFactory()  # another campaign's action counts toward nothing here
-    referrer = ActionFactory(campaign=campaign)
+    # Through the service, as every action is written: the campaign's count includes it.
+    [referrer] = submit_actions(campaign, list(campaign.targets.all()), 1, tag="referrer")
 
     first = client.get(_detail(campaign), {"ref": referrer.referral_code})
     _, sent = _walk(client, _detail(campaign), first, email="friend@example.org")
@@ -277,8 +279,9 @@ def test_an_unknown_referral_code_credits_nobody(client, campaign):
 
 def test_unconfirmed_actions_do_not_count_toward_the_goal(client, email_officials):
     campaign = CampaignFactory(targets=email_officials, double_opt_in=True, goal=10)
-    ActionFactory(campaign=campaign, confirmed_at=None)
-    ActionFactory(campaign=campaign, confirmed_at="2024-01-01T00:00:00Z")
+    # Through the services, as actions are written and confirmed: the count follows them.
+    _unconfirmed, confirmed = submit_actions(campaign, email_officials, 2, tag="earlier")
+    action_confirm(action=confirmed)
     sent = client.post(_detail(campaign), action_post(email_officials))
     body = client.get(sent["Location"]).content.decode()
     assert '<progress class="goal-bar" max="10" value="1"' in body

@@ -1,0 +1,139 @@
+"""What the final submit and the counter cost the database: the same statements for one
+official as for seven, and none of them reading more rows as the campaign's actions grow
+(checked on PostgreSQL's plans with tens of thousands of actions and deliveries)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from alerts.models import Action, Delivery
+from tests.factories import CampaignFactory, OfficialFactory
+from tests.support.forms import action_post
+
+pytestmark = pytest.mark.django_db
+
+# The final POST, as it goes today (a savepoint stands for the transaction in a test):
+#   form: the live campaign, its fixed targets, how each is reached (2: the Senate's CWC list,
+#   the offices' web forms); submit: SAVEPOINT, the constituent's advisory lock, INSERT the
+#   action, add to the count, the 24-hour repeat check, the campaign's cosigners and asks (the
+#   message variants), INSERT the deliveries, RELEASE SAVEPOINT. Before: 18 for 7 officials.
+SUBMIT_QUERIES = 13
+
+GROWING_TABLES = ("alerts_action", "alerts_delivery")
+
+
+@pytest.fixture
+def seven_officials(db):
+    return [OfficialFactory(title=f"Secretary {n}") for n in range(7)]
+
+
+@pytest.fixture
+def campaign(seven_officials):
+    return CampaignFactory(targets=seven_officials)
+
+
+def _submit(client, campaign, officials, *, email, ip="10.1.0.1"):
+    url = reverse("alerts:campaign_detail", args=[campaign.slug])
+    data = action_post(officials, email=email)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data, REMOTE_ADDR=ip)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_submit_costs_the_same_statements_for_one_official_as_for_seven(
+    client, campaign, seven_officials
+):
+    one = _submit(client, campaign, seven_officials[:1], email="one@example.org")
+    seven = _submit(client, campaign, seven_officials, email="seven@example.org", ip="10.1.0.2")
+    assert len(one) == len(seven) == SUBMIT_QUERIES, "\n".join(seven)
+    assert Delivery.objects.count() == 8
+
+
+def test_an_official_written_today_is_skipped_in_one_more_statement(
+    client, campaign, seven_officials
+):
+    _submit(client, campaign, seven_officials[:2], email="again@example.org")
+    again = _submit(client, campaign, seven_officials, email="AGAIN@example.org", ip="10.1.0.2")
+    assert len(again) == SUBMIT_QUERIES + 1  # the skipped officials, in one INSERT
+    action = Action.objects.get(email="AGAIN@example.org")
+    assert set(action.skipped_officials.all()) == set(seven_officials[:2])
+    assert action.deliveries.count() == 5
+
+
+# --- No scan that grows with the actions (PostgreSQL) ----------------------------------------
+
+
+def _fill(campaign, officials, *, actions: int):
+    """`actions` actions on this campaign (and as many on another), each with a delivery to
+    each official, written in a few INSERT … SELECT statements; then ANALYZE, as autovacuum
+    would, so the planner knows the tables' sizes."""
+    other = CampaignFactory()
+    with connection.cursor() as cursor:
+        for target in (campaign, other):
+            cursor.execute(
+                """
+                INSERT INTO alerts_action (public_id, campaign_id, prefix, first_name, last_name,
+                    email, street, city, state, zip_code, phone, subject, message, consent_text,
+                    source, referral_code, ip_hash, created_at, confirmed_at)
+                SELECT gen_random_uuid(), %s, '', 'Ani', 'Petrosyan',
+                    'bulk' || i || '@example.org', '1 Main St', 'Glendale', 'CA', '91203', '',
+                    'Please act', '', 'I agree.', '', 'b' || %s || '-' || i, '',
+                    now() - (i || ' minutes')::interval, now()
+                FROM generate_series(1, %s) AS i
+                """,
+                [target.pk, target.pk, actions],
+            )
+        cursor.execute(
+            """
+            INSERT INTO alerts_delivery (id, action_id, official_id, channel, status, variant,
+                subject, organization_statement, constituent_message, body, attempts,
+                last_error, manual_reason, created_at, updated_at, sent_at)
+            SELECT gen_random_uuid(), a.id, o.id, 'email', 'sent', 'executive', 'Please act',
+                'Please act.', '', 'Dear Secretary', 1, '', '', a.created_at, a.created_at,
+                a.created_at
+            FROM alerts_action a CROSS JOIN unnest(%s::bigint[]) AS o(id)
+            """,
+            [[o.pk for o in officials]],
+        )
+        cursor.execute("ANALYZE alerts_action")
+        cursor.execute("ANALYZE alerts_delivery")
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _scans_of_growing_tables(sql: str) -> list[str]:
+    return [
+        line.strip()
+        for line in _plan(sql).splitlines()
+        if re.search(rf"Seq Scan on ({'|'.join(GROWING_TABLES)})\b", line)
+    ]
+
+
+def _reads(queries):
+    return [sql for sql in queries if sql.lstrip().upper().startswith("SELECT")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_neither_the_submit_nor_the_counter_scans_the_actions_or_deliveries(
+    client, campaign, seven_officials
+):
+    _fill(campaign, seven_officials, actions=20_000)
+    # The same constituent again: the repeat check has rows to find.
+    submit = _submit(client, campaign, seven_officials, email="bulk17@example.org")
+    count_url = reverse("alerts:campaign_count", args=[campaign.slug])
+    with CaptureQueriesContext(connection) as counter:
+        assert client.get(count_url).status_code == 200
+    reads = _reads(submit) + _reads([q["sql"] for q in counter.captured_queries])
+    for sql in reads:
+        assert _scans_of_growing_tables(sql) == [], sql
+    # Not a scan of every action of the campaign through the (campaign, email) index either.
+    [repeat_check] = [sql for sql in reads if "UPPER(" in sql]
+    assert "action_campaign_upper_email" in _plan(repeat_check)
