@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
-from ..selectors import action_outcomes, actions_counted, campaign_letters
+from ..selectors import action_outcomes, actions_counted
 from ..services import action_confirm, action_submit, call_log
-from . import abuse
-from .forms import ActionForm, clean_source, form_token_is_valid, new_form_token
+from . import abuse, pages
+from .forms import ActionForm, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
 from .steps import (
     Step,
@@ -58,21 +58,11 @@ def _framed_for_partners(response, campaign):
     return response
 
 
-def _layout(embed: bool) -> dict:
-    return {"embed": embed, "base_template": "base_embed.html" if embed else "base.html"}
-
-
 def _journey(request, campaign, *, embed):
     """Steps 1-3 on one URL. Each POST carries every field seen so far and is validated whole;
     the page shown is the first with errors, or the next one."""
     if request.method == "GET":
-        initial = {
-            "token": new_form_token(),
-            "source": clean_source(request.GET.get("source", "")),
-            "ref": request.GET.get("ref", "")[:20],
-        }
-        form = ActionForm(campaign=campaign, initial=initial)
-        return _render(request, StepPage(form, Step.ADDRESS, embed=embed))
+        return pages.address_page(request, campaign, embed=embed)
 
     if request.POST.get("homepage"):
         return _decoy_thanks(request, campaign, embed)
@@ -116,17 +106,7 @@ def _next_page(request, form, step, *, embed):
 
 
 def _render(request, page):
-    campaign = page.form.campaign
-    context = {
-        "campaign": campaign,
-        "form": page.form,
-        "page": page,
-        "previews": page.previews,
-        **_layout(page.embed),
-    }
-    if page.tells_the_story:
-        context.update(asks=campaign.asks.all(), letters=campaign_letters(campaign))
-    return render(request, page.template, context)
+    return render(request, page.template, pages.page_context(page))
 
 
 def _submit(request, campaign, form, embed):
@@ -141,6 +121,7 @@ def _submit(request, campaign, form, embed):
         source=form.cleaned_data["source"],
         referral_code=form.cleaned_data["ref"],
         ip_hash=abuse.ip_hash(abuse.client_ip(request)),
+        ways=form.ways,
     )
     name = "alerts:embed_thanks" if embed else "alerts:thanks"
     return redirect(name, slug=campaign.slug, action_id=submitted.action.public_id)
@@ -148,7 +129,7 @@ def _submit(request, campaign, form, embed):
 
 def _decoy_thanks(request, campaign, embed):
     """What a bot that filled the hidden field sees: a thank-you page. Nothing was stored."""
-    context = {**_thanks_context(request, campaign, action=None), **_layout(embed)}
+    context = {**_thanks_context(request, campaign, action=None), **pages.layout(embed)}
     return render(request, "alerts/thanks.html", context)
 
 
@@ -171,7 +152,7 @@ def _thanks(request, campaign, action_id, *, embed, call_errors=None, status=200
     outcomes = action_outcomes(action)
     context = _thanks_context(request, campaign, action=action)
     context.update(
-        _layout(embed),
+        pages.layout(embed),
         deliveries=[o for o in outcomes if o.report.state not in {"yourself", "call"}],
         manual=[o for o in outcomes if o.report.state in {"yourself", "call"}],
         skipped=action.skipped_officials.all(),
