@@ -1,21 +1,22 @@
 """Address → members of Congress. The one place that answers "who represents this constituent?"
 
-Two queries: the ZIP's districts, then the sitting officials for them.
+One statement: the ZIP's districts, each with the sitting officials who may represent it.
 """
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db import connection
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from . import states
 from .geocoders import GeocoderError, get_geocoder
-from .models import Chamber, Official, ZipDistrict, house_seat
+from .models import Chamber, Legislator, Official, ZipDistrict, house_seat
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,10 @@ def delegation_for_address(
     """
     zip5 = normalize_zip(zip_code)
     congress = congress or settings.ACTIVE_CONGRESS
-    rows = ZipDistrict.objects.filter(congress=congress, zip_code=zip5).order_by()
-    seats = sorted(Seat(state=s, district=d) for s, d in rows.values_list("state", "district"))
+    with connection.cursor() as cursor:
+        cursor.execute(delegation_sql(), [congress, zip5])
+        rows = cursor.fetchall()
+    seats = sorted({Seat(state=row[0], district=row[1]) for row in rows})
     if not seats:
         raise AddressError(
             _("We could not find ZIP code %(zip)s. Check it, or use the ZIP of your home address.")
@@ -113,7 +116,9 @@ def delegation_for_address(
     if len(seats) > 1 and street and city:
         seats, geocoded = _narrow_by_geocoder(seats, street=street, city=city, zip_code=zip_code)
 
-    return _with_officials(Delegation(zip_code=zip5, seats=seats, geocoded=geocoded))
+    return _with_officials(
+        Delegation(zip_code=zip5, seats=seats, geocoded=geocoded), _officials(rows)
+    )
 
 
 def _narrow_by_geocoder(seats, *, street, city, zip_code):
@@ -156,28 +161,66 @@ def _geocoded(geocoder, address: dict):
     return match
 
 
-def _with_officials(delegation: Delegation) -> Delegation:
-    # One simple query for the states' sitting members, narrowed to the seats in Python: a
-    # cheaper statement to build than one OR branch per seat, and never more than a few rows
-    # beyond the ones kept.
-    officials = (
-        Official.objects.filter(
-            Q(legislator__chamber=Chamber.SENATE)
-            | Q(legislator__district__in={seat.district for seat in delegation.seats}),
-            is_active=True,
-            legislator__in_office=True,
-            legislator__state__in=delegation.states,
-        )
-        .select_related("legislator")
-        .order_by()
+@functools.cache
+def delegation_sql() -> str:
+    """The one statement of a lookup, parameters (congress, zip5): a row per district of the ZIP
+    and sitting official who may represent it (the state's senators, the district's member), or
+    one row of NULLs for a district with neither; columns: state, district, then every column of
+    Official and of its Legislator, in model order.
+
+    Written out rather than built by the ORM: the two ORM queries it replaces spent nearly three
+    times the database's time building statements (bench.lookup: 1.6 ms a lookup against 0.4 ms
+    of SQL). The column lists come from the models, so a new field is read too. A state's
+    senators come once per district of the ZIP in that state, hence the de-duplication in
+    _officials. bench.lookup sends this same statement raw as its ceiling.
+    """
+    quote = connection.ops.quote_name
+
+    def columns(model, alias):
+        return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+    # Table and column names come from the models, not from input.
+    return (
+        f"SELECT zd.state, zd.district, {columns(Official, 'o')}, {columns(Legislator, 'l')} "  # noqa: S608
+        f"FROM {quote(ZipDistrict._meta.db_table)} zd "
+        f"LEFT JOIN ({quote(Legislator._meta.db_table)} l "
+        f"JOIN {quote(Official._meta.db_table)} o ON o.legislator_id = l.id AND o.is_active) "
+        "ON l.state = zd.state AND l.in_office "
+        f"AND (l.chamber = '{Chamber.SENATE}' OR l.district = zd.district) "
+        "WHERE zd.congress = %s AND zd.zip_code = %s"
     )
+
+
+def _officials(rows) -> list[Official]:
+    """The rows' officials, each once, with its legislator loaded as select_related would."""
+    official_names = [f.attname for f in Official._meta.concrete_fields]
+    legislator_names = [f.attname for f in Legislator._meta.concrete_fields]
+    split = 2 + len(official_names)
+    db = connection.alias
+    officials = {}
+    for row in rows:
+        official_id = row[2]
+        if official_id is None or official_id in officials:
+            continue
+        official = Official.from_db(db, official_names, row[2:split])
+        # Assigning the reverse one-to-one caches both sides, as select_related does.
+        Legislator.from_db(db, legislator_names, row[split:]).official = official
+        officials[official_id] = official
+    return list(officials.values())
+
+
+def _with_officials(delegation: Delegation, officials: list[Official]) -> Delegation:
+    # The statement found the officials of every district of the ZIP; keep those of the seats
+    # left after narrowing by state or geocoder.
+    states_kept = set(delegation.states)
     delegation.representatives = dict.fromkeys(delegation.seats)
     for official in sorted(
         officials, key=lambda o: (o.legislator.state, o.legislator.senate_class or 0)
     ):
         legislator = official.legislator
         if legislator.chamber == Chamber.SENATE:
-            delegation.senators.append(official)
+            if legislator.state in states_kept:
+                delegation.senators.append(official)
         else:
             seat = Seat(legislator.state, legislator.district)
             if seat in delegation.representatives:

@@ -4,8 +4,9 @@ import uuid
 
 import pytest
 
+from legislators import importers
 from legislators.lookup import AddressError, Seat, delegation_for_address
-from legislators.models import Legislator, ZipDistrict
+from legislators.models import Legislator, Official, ZipDistrict
 from tests.factories import OfficialFactory
 from tests.support.geocoders import CountingGeocoder
 
@@ -184,3 +185,58 @@ def test_the_geocoder_is_asked_once_per_address_not_once_per_form_step(real_data
         delegation_for_address(zip_code="10001", state="NY", street="500 Broken Way", city=city)
 
     assert CountingGeocoder.calls == ["350 5th Ave", "500 Broken Way", "500 Broken Way"]
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "state", "seats"),
+    [
+        ("22201", None, ["VA-08"]),  # one district
+        ("10001", "NY", ["NY-10", "NY-12"]),  # split between districts
+        ("82801", None, ["MT-02", "WY-AL"]),  # split between states
+    ],
+)
+def test_a_lookup_is_one_query_whole_or_split(
+    real_data, django_assert_num_queries, zip_code, state, seats
+):
+    with django_assert_num_queries(1):
+        delegation = delegation_for_address(zip_code=zip_code, state=state)
+        # Everything a caller reads is loaded: officials, their legislators, and back.
+        for official in [*delegation.senators, *delegation.candidate_representatives]:
+            assert official.legislator.official is official
+            assert official.legislator.seat
+    assert _seats(delegation) == seats
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_officials_are_loaded_as_the_orm_loads_them(real_data):
+    """The lookup's one statement lists the models' columns itself: every field, same values."""
+    delegation = delegation_for_address(zip_code="82801")
+    found = [*delegation.senators, *delegation.candidate_representatives]
+    assert len(found) == 6
+    orm = Official.objects.select_related("legislator").in_bulk([o.pk for o in found])
+    for official in found:
+        assert _fields(official) == _fields(orm[official.pk])
+        assert _fields(official.legislator) == _fields(orm[official.pk].legislator)
+        assert not official._state.adding
+        assert official._state.db == orm[official.pk]._state.db
+
+
+def _zip_csv(*rows):
+    lines = ["state_fips,state_abbr,zcta,cd", *(f"56,{s},{z},{d}" for z, s, d in rows)]
+    return "\n".join(lines).encode()
+
+
+def test_a_re_import_of_the_zip_districts_is_seen_at_once(real_data, settings):
+    settings.ACTIVE_CONGRESS = 120  # a Congress of its own, so only these rows count
+    importers.zip_districts_import(_zip_csv(("82801", "WY", 0)), congress=120)
+    assert _seats(delegation_for_address(zip_code="82801")) == ["WY-AL"]
+
+    importers.zip_districts_import(_zip_csv(("82801", "WY", 0), ("82801", "MT", 2)), congress=120)
+    assert _seats(delegation_for_address(zip_code="82801")) == ["MT-02", "WY-AL"]
+
+    importers.zip_districts_import(_zip_csv(("82001", "WY", 0)), congress=120)
+    with pytest.raises(AddressError, match="could not find ZIP code 82801"):
+        delegation_for_address(zip_code="82801")
