@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.web [--sizes 1000,1000000] [--quick] [--rounds 3] [--duration 10]
                                   [--connections 32] [--skip-lookup] [--skip-delivery]
 
-For each size (actions in the database): a database filled by bench.generate, a throwaway
-redis-server, and gunicorn (5 sync workers) serving the app with the production settings
-(bench/settings.py: production plus the ceilings' urlconf) on loopback. The harness talks to
+For each size (actions in the database): a database filled by bench.generate, and gunicorn
+(5 sync workers) serving the app with the production settings (bench/settings.py: production
+plus the ceilings' urlconf) on loopback; one throwaway redis-server (a database in it per size).
+The sizes' servers are up at the same time, so each round measures every size. The harness talks to
 gunicorn as the TLS-terminating proxy in front of it would (X-Forwarded-Proto: https), so the
 production settings run unchanged: HTTPS redirect, secure cookies, CSRF with its Referer check.
 
@@ -344,7 +345,7 @@ def wrk(port, path, *, method="GET", headers, pool=None, cycle=False, args, seco
 # --- one size --------------------------------------------------------------------------------
 
 
-def measure_size(size: int, args, redis: Redis, base_env: dict) -> dict:
+def prepare_database(size: int, args) -> str:
     database = f"action_alerts_bench_{size}"
     print(f"\n== {size:,} actions (database {database})", flush=True)
     generate = [sys.executable, "-m", "bench.generate", f"--actions={size}"]
@@ -362,163 +363,217 @@ def measure_size(size: int, args, redis: Redis, base_env: dict) -> dict:
             "email text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
         )
         conn.execute("TRUNCATE bench_ceiling_insert")
+    return database
 
+
+def measure_sizes(sizes, args, redis: Redis, base_env: dict) -> list[dict]:
+    """One gunicorn per size, all up at once, so that every round measures each size within
+    seconds of the other: the difference between sizes is not the machine's load moving."""
+    databases = [prepare_database(size, args) for size in sizes]
     redis.command("FLUSHALL")
-    env = {**base_env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}"}
-    server = Gunicorn(env, workers=args.workers, log=VAR / f"gunicorn-{size}.log").start()
+    servers = []
     try:
-        return run_rounds(server.port, size, args, redis, database)
+        for index, (size, database) in enumerate(zip(sizes, databases, strict=True)):
+            env = {
+                **base_env,
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+                # A Redis database per size: the same campaign has the same id in each.
+                "REDIS_URL": f"redis://127.0.0.1:{redis.port}/{index}",
+            }
+            log = VAR / f"gunicorn-{size}.log"
+            servers.append(Gunicorn(env, workers=args.workers, log=log).start())
+        sites = [
+            Site(server.port, size, args, write_template=index == 0)
+            for index, (server, size) in enumerate(zip(servers, sizes, strict=True))
+        ]
+        print("\n   warming up...", flush=True)
+        for target in TARGETS:
+            for site in sites:
+                for side in ("ceiling", "app"):
+                    site.run(target, side, args.warmup, record=False)
+        for number in range(1, args.rounds + 1):
+            # Every other round the other size goes first: what runs second is a little warmer.
+            order = sites if number % 2 else sites[::-1]
+            for target in TARGETS:
+                for site in order:
+                    for side in ("ceiling", "app"):
+                        result = site.run(target, side, args.duration)
+                        print(
+                            f"   round {number} {target:6s} {site.size:>9,} {side:7s} "
+                            f"{result['rate']:8.1f} req/s  "
+                            f"p50 {result['latency_us']['p50'] / 1000:7.1f} ms  "
+                            f"p99 {result['latency_us']['p99'] / 1000:7.1f} ms  "
+                            f"statuses {result['statuses']}",
+                            flush=True,
+                        )
+        return [
+            {**site.summary(), "database": database}
+            for site, database in zip(sites, databases, strict=True)
+        ]
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
-def run_rounds(port, size, args, redis, database) -> dict:
-    from alerts.operations.demo import SLUG
-    from alerts.web.forms import new_form_token
-    from bench.urls import PAGE_TEMPLATE, QUERY_HEADER
+class Site:
+    """One size's gunicorn, as wrk and a browser see it."""
 
-    browser = Browser(port, SLUG)
-    final_form, page = browser.final_form(zip_code=args.zip, state=args.state, city=args.city)
-    officials = sum(1 for name, _ in final_form if name in {"officials", "representative"})
-    # The page's ceiling: the same bytes through Django's template engine, nothing to compute.
-    (VAR / "templates").mkdir(parents=True, exist_ok=True)
-    (VAR / "templates" / PAGE_TEMPLATE).write_text(
-        "{% verbatim %}" + page.decode() + "{% endverbatim %}"
-    )
-    csrf_headers = browser.headers(**{"Content-Type": "application/x-www-form-urlencoded"})
-    get_headers = proxy_headers(port)
-    run_id = secrets.token_hex(3)
-    bodies_made = 0
+    def __init__(self, port, size, args, *, write_template):
+        from alerts.operations.demo import SLUG
+        from bench.urls import PAGE_TEMPLATE, QUERY_HEADER
 
-    def bodies(count, *, fresh):
+        self.port, self.size, self.args = port, size, args
+        self.browser = Browser(port, SLUG)
+        self.final_form, page = self.browser.final_form(
+            zip_code=args.zip, state=args.state, city=args.city
+        )
+        self.officials = sum(
+            1 for name, _ in self.final_form if name in {"officials", "representative"}
+        )
+        if write_template:
+            # The page's ceiling: its bytes through Django's template engine, nothing to
+            # compute. Written before any ceiling request, so every worker loads this copy.
+            (VAR / "templates").mkdir(parents=True, exist_ok=True)
+            (VAR / "templates" / PAGE_TEMPLATE).write_text(
+                "{% verbatim %}" + page.decode() + "{% endverbatim %}"
+            )
+        self.csrf_headers = self.browser.headers(
+            **{"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        self.get_headers = proxy_headers(port)
+        self.run_id = secrets.token_hex(3)
+        self.bodies_made = 0
+        self.expected_submit_rate = 200.0  # a first guess, for the token pool; then the last run
+        self.paths = {
+            "page": (f"/{SLUG}/", "/bench/ceiling/page/"),
+            "count": (f"/{SLUG}/count.json", "/bench/ceiling/count.json"),
+            "submit": (f"/{SLUG}/", "/bench/ceiling/insert/"),
+        }
+        self.runs = {(target, side): [] for target in TARGETS for side in ("ceiling", "app")}
+
+        # Queries per request, once per target (the middleware answers only when asked).
+        self.queries = {}
+        for target, (app_path, ceiling_path) in self.paths.items():
+            for side, path in (("app", app_path), ("ceiling", ceiling_path)):
+                if target == "submit":
+                    status, headers, content = self.browser.request(
+                        "POST", path, self.bodies(1, fresh=True)[0], **{QUERY_HEADER: "1"}
+                    )
+                    expected = 302
+                else:
+                    status, headers, content = http(
+                        "GET", port, path, headers={**self.get_headers, QUERY_HEADER: "1"}
+                    )
+                    expected = 200
+                if status != expected:
+                    raise RuntimeError(f"{side} {target} {path}: {status}\n{content[:3000]!r}")
+                self.queries[(target, side)] = int(dict(headers).get(QUERY_HEADER, "-1"))
+                if target == "page" and side == "app":
+                    self.page_bytes = len(content)
+        self.ceiling_page_bytes = len(
+            http("GET", port, self.paths["page"][1], headers=self.get_headers)[2]
+        )
+        print(
+            f"   {size:,} actions: page {self.page_bytes:,} bytes (ceiling "
+            f"{self.ceiling_page_bytes:,}); submit to {self.officials} officials",
+            flush=True,
+        )
+
+    def bodies(self, count, *, fresh):
         """`count` final-step bodies: a new form token and a distinct email each."""
-        nonlocal bodies_made
+        from alerts.web.forms import new_form_token
+
         lines = []
         for _ in range(count):
-            bodies_made += 1
-            form = [list(pair) for pair in final_form]
-            set_field(form, "email", f"s{size}-{run_id}-{bodies_made}@{SUBMIT_EMAIL_DOMAIN}")
+            self.bodies_made += 1
+            form = [list(pair) for pair in self.final_form]
+            email = f"s{self.size}-{self.run_id}-{self.bodies_made}@{SUBMIT_EMAIL_DOMAIN}"
+            set_field(form, "email", email)
             set_field(form, "token", new_form_token() if fresh else "")
             lines.append(encode(form))
         return lines
 
-    def write_pool(name, lines):
+    def pool(self, name, lines):
         path = VAR / f"pool-{name}.txt"
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    paths = {
-        "page": (f"/{SLUG}/", "/bench/ceiling/page/"),
-        "count": (f"/{SLUG}/count.json", "/bench/ceiling/count.json"),
-        "submit": (f"/{SLUG}/", "/bench/ceiling/insert/"),
-    }
-
-    # Queries per request, once per target (the counting middleware answers only when asked).
-    queries = {}
-    for target, (app_path, ceiling_path) in paths.items():
-        for side, path in (("app", app_path), ("ceiling", ceiling_path)):
-            if target == "submit":
-                status, headers, content = browser.request(
-                    "POST", path, bodies(1, fresh=True)[0], **{QUERY_HEADER: "1"}
-                )
-                expected = 302
-            else:
-                status, headers, content = http(
-                    "GET", port, path, headers={**get_headers, QUERY_HEADER: "1"}
-                )
-                expected = 200
-            if status != expected:
-                raise RuntimeError(f"{side} {target} {path}: {status}\n{content[:3000]!r}")
-            queries[(target, side)] = int(dict(headers).get(QUERY_HEADER, "-1"))
-            if target == "page" and side == "app":
-                page_bytes = len(content)
-    ceiling_page_bytes = len(http("GET", port, paths["page"][1], headers=get_headers)[2])
-
-    expected_rate = {"submit": 200.0}  # a first guess, for the token pool; then the last run
-
-    def run(target, side, seconds):
-        app_path, ceiling_path = paths[target]
+    def run(self, target, side, seconds, *, record=True):
+        app_path, ceiling_path = self.paths[target]
         path = app_path if side == "app" else ceiling_path
+        port, args = self.port, self.args
         if target != "submit":
-            return wrk(port, path, headers=get_headers, args=args, seconds=seconds)
-        if side == "ceiling":
-            pool = write_pool("ceiling", bodies(500, fresh=False))
-            return wrk(
+            result = wrk(port, path, headers=self.get_headers, args=args, seconds=seconds)
+        elif side == "ceiling":
+            pool = self.pool("ceiling", self.bodies(500, fresh=False))
+            result = wrk(
                 port,
                 path,
                 method="POST",
-                headers=csrf_headers,
+                headers=self.csrf_headers,
                 pool=pool,
                 cycle=True,
                 args=args,
                 seconds=seconds,
             )
-        count = int(max(expected_rate["submit"] * 2.5, 100) * seconds) + 10 * args.connections
-        pool = write_pool("submit", bodies(count, fresh=True))
-        result = wrk(
-            port, path, method="POST", headers=csrf_headers, pool=pool, args=args, seconds=seconds
-        )
-        expected_rate["submit"] = result["rate"]
-        # Keep the size what it says: the submitted actions go (bench.generate deletes them).
-        cleanup = [sys.executable, "-m", "bench.generate", f"--actions={size}"]
-        cleanup += [f"--deliveries-per-action={args.deliveries_per_action}"]
-        subprocess.run(
-            cleanup, cwd=ROOT, env=child_env(), check=True, timeout=600, capture_output=True
-        )
+        else:
+            rate = max(self.expected_submit_rate * 2.5, 100)
+            pool = self.pool(
+                "submit", self.bodies(int(rate * seconds) + 10 * args.connections, fresh=True)
+            )
+            result = wrk(
+                port,
+                path,
+                method="POST",
+                headers=self.csrf_headers,
+                pool=pool,
+                args=args,
+                seconds=seconds,
+            )
+            self.expected_submit_rate = result["rate"]
+            # Keep the size what it says: the submitted actions go (bench.generate does it).
+            cleanup = [sys.executable, "-m", "bench.generate", f"--actions={self.size}"]
+            cleanup += [f"--deliveries-per-action={args.deliveries_per_action}"]
+            subprocess.run(
+                cleanup, cwd=ROOT, env=child_env(), check=True, timeout=600, capture_output=True
+            )
+        if record:
+            self.runs[(target, side)].append(result)
         return result
 
-    print(
-        f"   page {page_bytes:,} bytes (ceiling {ceiling_page_bytes:,}); submit to "
-        f"{officials} officials; warming up...",
-        flush=True,
-    )
-    for target in TARGETS:
-        for side in ("ceiling", "app"):
-            run(target, side, args.warmup)
-
-    runs = {(target, side): [] for target in TARGETS for side in ("ceiling", "app")}
-    for number in range(1, args.rounds + 1):
+    def summary(self) -> dict:
+        results = {}
         for target in TARGETS:
-            for side in ("ceiling", "app"):
-                result = run(target, side, args.duration)
-                runs[(target, side)].append(result)
-                print(
-                    f"   round {number} {target:6s} {side:7s} {result['rate']:8.1f} req/s  "
-                    f"p50 {result['latency_us']['p50'] / 1000:7.1f} ms  "
-                    f"p99 {result['latency_us']['p99'] / 1000:7.1f} ms  "
-                    f"statuses {result['statuses']}",
-                    flush=True,
-                )
-
-    results = {}
-    for target in TARGETS:
-        entry = {}
-        for side in ("ceiling", "app"):
-            best = max(runs[(target, side)], key=lambda r: r["rate"])
+            entry = {}
             expected = "302" if target == "submit" else "200"
-            entry[side] = {
-                "best": best,
-                "rates": [round(r["rate"], 1) for r in runs[(target, side)]],
-                "queries": queries[(target, side)],
-                "unexpected_responses": sum(
-                    n
-                    for r in runs[(target, side)]
-                    for s, n in r["statuses"].items()
-                    if s != expected
-                ),
-                "errors": sum(sum(r["errors"].values()) for r in runs[(target, side)]),
-                "out_of_bodies": sum(r["threads_out_of_bodies"] for r in runs[(target, side)]),
-            }
-        entry["ratio"] = entry["app"]["best"]["rate"] / entry["ceiling"]["best"]["rate"]
-        results[target] = entry
-    return {
-        "size": size,
-        "database": database,
-        "page_bytes": page_bytes,
-        "ceiling_page_bytes": ceiling_page_bytes,
-        "submit_officials": officials,
-        "targets": results,
-    }
+            for side in ("ceiling", "app"):
+                runs = self.runs[(target, side)]
+                entry[side] = {
+                    "best": max(runs, key=lambda r: r["rate"]),
+                    "rates": [round(r["rate"], 1) for r in runs],
+                    "queries": self.queries[(target, side)],
+                    "unexpected_responses": sum(
+                        n for r in runs for s, n in r["statuses"].items() if s != expected
+                    ),
+                    "errors": sum(sum(r["errors"].values()) for r in runs),
+                    "out_of_bodies": sum(r["threads_out_of_bodies"] for r in runs),
+                }
+            entry["ratio"] = entry["app"]["best"]["rate"] / entry["ceiling"]["best"]["rate"]
+            # For reference: each round's app over the ceiling run just before it.
+            entry["ratios_per_round"] = [
+                round(app["rate"] / ceiling["rate"], 3)
+                for ceiling, app in zip(
+                    self.runs[(target, "ceiling")], self.runs[(target, "app")], strict=True
+                )
+            ]
+            results[target] = entry
+        return {
+            "size": self.size,
+            "page_bytes": self.page_bytes,
+            "ceiling_page_bytes": self.ceiling_page_bytes,
+            "submit_officials": self.officials,
+            "targets": results,
+        }
 
 
 # --- lookup and delivery ---------------------------------------------------------------------
@@ -737,8 +792,7 @@ def main():
         "sizes": [],
     }
     try:
-        for size in sizes:
-            report["sizes"].append(measure_size(size, args, redis, base_env))
+        report["sizes"] = measure_sizes(sizes, args, redis, base_env)
         if not args.skip_lookup:
             report["lookup"] = run_lookup(args)
         if not args.skip_delivery:
