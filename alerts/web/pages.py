@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from ..models import Campaign
 from ..selectors import campaign_letters
 from .forms import ActionForm, clean_source, new_form_token
+from .recent import recent
 from .steps import Step, StepPage
 
 PAGE_TIMEOUT = 10 * 60
@@ -75,10 +76,15 @@ def cache_key(campaign: Campaign, *, embed: bool) -> str:
 
 def address_page(request, campaign: Campaign, *, embed: bool) -> HttpResponse:
     key = cache_key(campaign, embed=embed)
-    html = cache.get(key)
-    if html is None:
-        html = _shared_copy(campaign, embed=embed)
-        cache.set(key, html, PAGE_TIMEOUT)
+
+    def shared():
+        html = cache.get(key)
+        if html is None:
+            html = _shared_copy(campaign, embed=embed)
+            cache.set(key, html, PAGE_TIMEOUT)
+        return html
+
+    html = recent(key, shared)
     carried = render_to_string("alerts/_carried.html", {"page": _Carried(visitor_values(request))})
     html = html.replace(CARRIED_SLOT, carried, 1)
     if CSRF_SLOT in html:

@@ -1,5 +1,7 @@
+import json
+
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from ..services import action_confirm, action_submit, call_log
 from . import abuse, pages
 from .forms import ActionForm, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
+from .recent import recent
 from .steps import (
     Step,
     StepPage,
@@ -37,16 +40,24 @@ def _live_campaign(slug):
     return get_object_or_404(Campaign.objects.live(), slug=slug)
 
 
+def _live_campaign_for_show(request, slug):
+    """A GET is shown the live campaign as it was a moment ago (web/recent.py); a POST, which
+    writes, always reads it afresh."""
+    if request.method == "GET":
+        return recent(f"live-campaign:{slug}", lambda: _live_campaign(slug))
+    return _live_campaign(slug)
+
+
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request, slug):
-    return _journey(request, _live_campaign(slug), embed=False)
+    return _journey(request, _live_campaign_for_show(request, slug), embed=False)
 
 
 @csrf_exempt  # Cookies rarely reach a cross-site iframe; the signed form token guards POSTs.
 @xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 def campaign_embed(request, slug):
-    campaign = _live_campaign(slug)
+    campaign = _live_campaign_for_show(request, slug)
     if request.method == "POST" and not form_token_is_valid(request.POST.get("token", "")):
         return HttpResponseForbidden(_("This form has expired. Reload the page to start again."))
     return _framed_for_partners(_journey(request, campaign, embed=True), campaign)
@@ -203,9 +214,11 @@ def call_logged(request, slug, action_id):
 
 @require_GET
 def campaign_count(request, slug):
-    campaign = _live_campaign(slug)
-    count = actions_counted(campaign)
-    return JsonResponse({"count": count, "goal": campaign.goal})
+    def body():
+        campaign = _live_campaign(slug)
+        return json.dumps({"count": actions_counted(campaign), "goal": campaign.goal})
+
+    return HttpResponse(recent(f"count:{slug}", body), content_type="application/json")
 
 
 @require_http_methods(["GET", "POST"])

@@ -285,6 +285,10 @@ GEOCODER_CENSUS_URL = env.str(
 )
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 
+# How long a worker process reuses what every visitor of a public page sees alike (the live
+# campaign, its counter), in seconds; 0 turns it off. A change shows within that time.
+PUBLIC_CACHE_SECONDS = env.float("PUBLIC_CACHE_SECONDS", default=2.0)
+
 # --- Abuse controls and framing -------------------------------------------------------------
 # Our reverse proxies in front of gunicorn; 0 ignores X-Forwarded-For and trusts REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

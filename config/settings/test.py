@@ -25,3 +25,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests read what they just wrote: nothing is reused between requests but where a test asks.
+PUBLIC_CACHE_SECONDS = env.float("PUBLIC_CACHE_SECONDS", default=0.0)
