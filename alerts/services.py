@@ -63,11 +63,19 @@ def campaign_cosigner_ids(campaign: Campaign) -> set[int]:
     return set(campaign.letters.values_list("cosignatures__legislator_id", flat=True)) - {None}
 
 
-def messages_compose(*, campaign, officials, subject, message, sender) -> list[ComposedMessage]:
+def campaign_wording(campaign: Campaign) -> tuple[set[int], list]:
+    """What the messages of this campaign are composed from, beside the constituent's words:
+    its cosigners (who get the thank variant) and its asks."""
+    return campaign_cosigner_ids(campaign), list(campaign.asks.all())
+
+
+def messages_compose(
+    *, campaign, officials, subject, message, sender, wording=None
+) -> list[ComposedMessage]:
     """What each official gets, in order, as the preview shows it and the delivery carries it:
-    the variant from the campaign's letters, its asks read once."""
-    cosigner_ids = campaign_cosigner_ids(campaign)
-    asks = list(campaign.asks.all())
+    the variant from the campaign's letters, its asks read once (`wording`: the campaign's
+    `campaign_wording`, when the caller has it)."""
+    cosigner_ids, asks = wording if wording is not None else campaign_wording(campaign)
     return [
         message_compose(
             campaign=campaign,
@@ -96,6 +104,7 @@ def action_submit(
     ip_hash: str = "",
     pre_confirmed: bool = False,
     ways: dict[int, routing.Reach] | None = None,
+    wording: tuple[set[int], list] | None = None,
 ) -> Submitted:
     """Store the action and one delivery per official, then queue them (or ask the constituent
     to confirm first) once that is committed.
@@ -104,7 +113,8 @@ def action_submit(
     message but never lose the submission. A form token already used returns its action; an
     official this email wrote on this campaign in the last 24 hours is skipped.
     `pre_confirmed` (operators' test blasts only) skips the confirmation email. `ways`: how each
-    official is reached (`officials_reach`), when the caller already asked.
+    official is reached (`officials_reach`), when the caller already asked; `wording`: the
+    campaign's `campaign_wording`, likewise.
 
     The same statements whatever the number of officials, none of them reading more rows as
     the campaign's actions grow (tests/alerts/test_submit_cost.py).
@@ -145,7 +155,11 @@ def action_submit(
                     [Action.skipped_officials.through(action=action, official=o) for o in skipped]
                 )
             deliveries = _deliveries_create(
-                action, [o for o in officials if o.pk not in written], sender, ways=ways
+                action,
+                [o for o in officials if o.pk not in written],
+                sender,
+                ways=ways,
+                wording=wording,
             )
             if campaign.double_opt_in and not pre_confirmed:
                 action_id = action.pk
@@ -241,7 +255,7 @@ def _recently_written(campaign, email, officials) -> set[int]:
     )
 
 
-def _deliveries_create(action, officials, sender, *, ways=None) -> list[Delivery]:
+def _deliveries_create(action, officials, sender, *, ways=None, wording=None) -> list[Delivery]:
     campaign = action.campaign
     now = timezone.now()
     composed_messages = messages_compose(
@@ -250,6 +264,7 @@ def _deliveries_create(action, officials, sender, *, ways=None) -> list[Delivery
         subject=action.subject,
         message=action.message,
         sender=sender,
+        wording=wording,
     )
     confirmed = action.confirmed_at is not None or not campaign.double_opt_in
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING

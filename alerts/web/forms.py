@@ -18,10 +18,11 @@ from legislators.lookup import AddressError
 
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ..models import PREFIXES, SENATE_PREFIXES, Action, Campaign
-from ..services import officials_reach
+from ..services import campaign_topic, officials_reach
 from ..validators import validate_multi_line, validate_phone, validate_single_line
+from .recent import recent
 from .steps import Step, steps_through
-from .targeting import Recipients, recipients_for
+from .targeting import Recipients, fixed_targets, recipients_for
 
 TOKEN_SALT = "alerts.action-form"  # noqa: S105 (a signing namespace, not a secret)
 TOKEN_MAX_AGE = 60 * 60 * 24 * 2
@@ -197,6 +198,11 @@ class ActionForm(forms.Form):
                     state=cleaned["state"],
                     street=cleaned.get("street", ""),
                     city=cleaned.get("city", ""),
+                    # The same for every visitor: kept for a moment under a blast (recent.py).
+                    fixed=recent(
+                        f"fixed-targets:{self.campaign.pk}",
+                        lambda: fixed_targets(self.campaign),
+                    ),
                 )
             except AddressError as exc:
                 self.add_error("zip_code", str(exc))
@@ -210,7 +216,13 @@ class ActionForm(forms.Form):
 
     def _clean_questions(self, cleaned):
         # Kept for the submit, which would otherwise ask the same again.
-        self.ways = officials_reach(officials=cleaned["chosen_officials"], campaign=self.campaign)
+        chosen = cleaned["chosen_officials"]
+        # How each office is reached is the same for every visitor who chose it (recent.py).
+        key = ",".join(str(o.pk) for o in chosen)
+        self.ways = recent(
+            f"reaches:{self.campaign.pk}:{campaign_topic(self.campaign)}:{key}",
+            lambda: officials_reach(officials=chosen, campaign=self.campaign),
+        )
         asks = frozenset().union(*(way.asks for way in self.ways.values()))
         prefix = cleaned.get("senate_prefix") or cleaned.get("prefix")
         if "senate_prefix" in asks and prefix not in SENATE_PREFIXES:

@@ -33,14 +33,27 @@ class Recipients:
         return self.delegation.candidate_representatives if self.is_split else []
 
 
+def fixed_targets(campaign: Campaign) -> list[Official]:
+    """The campaign's own active targets, in the order the form lists them."""
+    return list(campaign.targets.filter(is_active=True).order_by("kind", "title"))
+
+
 def recipients_for(
-    *, campaign: Campaign, zip_code: str, state: str = "", street: str = "", city: str = ""
+    *,
+    campaign: Campaign,
+    zip_code: str,
+    state: str = "",
+    street: str = "",
+    city: str = "",
+    fixed: list[Official] | None = None,
 ) -> Recipients:
-    """Raises legislators.lookup.AddressError with a message for the constituent."""
+    """Raises legislators.lookup.AddressError with a message for the constituent. `fixed`:
+    the campaign's `fixed_targets`, when the caller has them."""
     delegation = None
     if campaign.target_congress:
         delegation = delegation_for_address(
             zip_code=zip_code, state=state or None, street=street, city=city
         )
-    fixed = list(campaign.targets.filter(is_active=True).order_by("kind", "title"))
-    return Recipients(fixed=fixed, delegation=delegation)
+    if fixed is None:
+        fixed = fixed_targets(campaign)
+    return Recipients(fixed=list(fixed), delegation=delegation)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
 from ..selectors import action_outcomes, actions_counted
-from ..services import action_confirm, action_submit, call_log
+from ..services import action_confirm, action_submit, call_log, campaign_wording
 from . import abuse, pages
 from .forms import ActionForm, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
@@ -133,6 +133,8 @@ def _submit(request, campaign, form, embed):
         referral_code=form.cleaned_data["ref"],
         ip_hash=abuse.ip_hash(abuse.client_ip(request)),
         ways=form.ways,
+        # The same for every visitor: kept for a moment under a blast (recent.py).
+        wording=recent(f"wording:{campaign.pk}", lambda: campaign_wording(campaign)),
     )
     name = "alerts:embed_thanks" if embed else "alerts:thanks"
     return redirect(name, slug=campaign.slug, action_id=submitted.action.public_id)

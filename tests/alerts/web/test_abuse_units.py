@@ -366,3 +366,28 @@ def test_validate_origin_rejects_anything_else(origin):
     with pytest.raises(ValidationError) as caught:
         validate_origin(origin)
     assert caught.value.code == "origin"
+
+
+def test_check_submission_counts_both_limits_in_one_round_trip(settings, monkeypatch):
+    """Both counters in one MULTI/EXEC: the same keys `hit` and `remaining` use."""
+    settings.RATE_LIMIT_PER_IP = 2
+    settings.RATE_LIMIT_PER_EMAIL = 5
+    request = _request(remote="203.0.113.61")
+    email = f"one-trip-{uuid.uuid4().hex[:6]}@example.org"
+    import redis.client
+
+    executed = []
+    original = redis.client.Pipeline.execute
+
+    def execute(self, *args, **kwargs):
+        executed.append(len(self.command_stack))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    check_submission(request=request, email=email)
+    assert executed == [4]
+    assert remaining(abuse.EMAIL_LIMIT(), email.casefold()) == 4
+    check_submission(request=request, email=email)
+    with pytest.raises(RateLimited) as caught:
+        check_submission(request=request, email=email)
+    assert caught.value.limit == "ip"
