@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
-from alerts.delivery.channels import PermanentError, cwc, email, http, sender_for, webhook
+from alerts.delivery.channels import PermanentError, cwc, email, sender_for, webhook
 from alerts.delivery.engine import Outcome, Result, backoff_seconds, delivery_send
 from alerts.models import Action, Attempt, Delivery
 from alerts.notifications import confirmation_send, failure_notice_send
@@ -62,25 +62,11 @@ class CountingSmtpSink(SmtpSink):
 counting_sink = server_fixture(CountingSmtpSink)
 
 
-@pytest.fixture
-def _fresh_http_pool():
-    """http.py builds its PoolManager (with the timeouts of the moment) once per process."""
-
-    def reset():
-        if http._pool is not None:
-            http._pool.clear()
-        http._pool = None
-
-    reset()
-    yield
-    reset()
-
-
 receiver = server_fixture(HttpReceiver)
 
 
 @pytest.fixture
-def cwc_settings(settings, receiver, _fresh_http_pool):
+def cwc_settings(settings, receiver, fresh_http_pool):
     settings.DELIVERY_SANDBOX = False
     settings.CWC_API_URL = receiver.url
     settings.CWC_API_KEY = CWC_KEY
@@ -91,7 +77,7 @@ def cwc_settings(settings, receiver, _fresh_http_pool):
 
 
 @pytest.fixture
-def webhook_settings(settings, _fresh_http_pool):
+def webhook_settings(settings, fresh_http_pool):
     settings.DELIVERY_SANDBOX = False
     settings.WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False

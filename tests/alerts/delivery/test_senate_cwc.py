@@ -14,7 +14,7 @@ from django.utils import timezone
 from lxml import etree
 
 from alerts.delivery import ratelimit
-from alerts.delivery.channels import PermanentError, TransientError, cwc, http
+from alerts.delivery.channels import PermanentError, TransientError, cwc
 from alerts.delivery.engine import Outcome, delivery_send
 from alerts.models import Delivery
 from alerts.tasks import deliveries_enqueue
@@ -51,20 +51,6 @@ def senate_schema():
 @pytest.fixture(scope="module")
 def house_schema():
     return etree.RelaxNG(etree.parse(str(data_path("cwc", "cwc_schema_v2.rng"))))
-
-
-@pytest.fixture
-def fresh_http_pool():
-    """http.py builds its PoolManager (with the timeouts of the moment) once per process."""
-
-    def reset():
-        if http._pool is not None:
-            http._pool.clear()
-        http._pool = None
-
-    reset()
-    yield
-    reset()
 
 
 @pytest.fixture
