@@ -41,7 +41,7 @@ def main():
     from django.utils import timezone
 
     from alerts.delivery.channels.email import build_message
-    from alerts.models import Action, Attempt, Campaign, Delivery
+    from alerts.models import Action, Attempt, Delivery
     from alerts.tasks import deliveries_enqueue
     from legislators.models import Official
     from tests.support.processes import CeleryWorker, worker_env
@@ -50,21 +50,7 @@ def main():
     # --- data: one campaign, messages / 5 actions, 5 email officials --------------------------
     Delivery.objects.all().delete()
     Action.objects.all().delete()
-    campaign, _ = Campaign.objects.update_or_create(
-        slug="bench",
-        defaults={
-            "title": "Benchmark",
-            "organization_name": "Bench",
-            "summary": "s",
-            "body": "b",
-            "status": "live",
-            "message_subject": "Benchmark message",
-            "thank_template": "t",
-            "urge_template": "u",
-            "executive_template": "e",
-            "double_opt_in": False,
-        },
-    )
+    campaign = _django.bench_campaign("bench")
     officials = [
         Official.objects.update_or_create(
             key=f"bench-{n}",

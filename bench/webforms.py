@@ -77,7 +77,7 @@ def main():
 
     from alerts.delivery import engine
     from alerts.delivery.webforms import runner, values
-    from alerts.models import Action, Campaign, Delivery
+    from alerts.models import Action, Delivery
     from legislators import contact_forms
     from legislators.models import ContactForm, Official
     from tests.support.replicas import ReplicaServer
@@ -90,21 +90,8 @@ def main():
     settings.DELIVERY_MAX_ATTEMPTS = 1
 
     # --- data: the bench's own campaign and officials, one per fillable Senate form --------
-    campaign, _ = Campaign.objects.update_or_create(
-        slug="bench-webforms",
-        defaults={
-            "title": "Web-form benchmark",
-            "organization_name": "Bench",
-            "summary": "s",
-            "body": "b",
-            "status": "live",
-            "message_subject": "Benchmark message",
-            "thank_template": "t",
-            "urge_template": "u",
-            "executive_template": "e",
-            "double_opt_in": False,
-            "topic": "Health Care",
-        },
+    campaign = _django.bench_campaign(
+        "bench-webforms", title="Web-form benchmark", topic="Health Care"
     )
     Delivery.objects.filter(action__campaign=campaign).delete()
     Action.objects.filter(campaign=campaign).delete()
