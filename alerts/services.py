@@ -52,10 +52,9 @@ def web_form_topic_mapping(*, campaign: Campaign) -> list[tuple[Official, str | 
     return rows
 
 
-def questions_for(*, campaign: Campaign, officials) -> frozenset[str]:
-    """What the ways to these officials need the constituent to answer (see routing.Reach)."""
-    ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
-    return frozenset().union(*(way.asks for way in ways.values()))
+def questions_of(ways) -> frozenset[str]:
+    """What these ways to offices need the constituent to answer (see routing.Reach.asks)."""
+    return frozenset().union(*(way.asks for way in ways))
 
 
 def campaign_cosigner_ids(campaign: Campaign) -> set[int]:

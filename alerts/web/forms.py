@@ -18,7 +18,7 @@ from legislators.lookup import AddressError
 
 from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ..models import PREFIXES, SENATE_PREFIXES, Action, Campaign
-from ..services import campaign_topic, officials_reach
+from ..services import campaign_topic, officials_reach, questions_of
 from ..validators import validate_multi_line, validate_phone, validate_single_line
 from .recent import recent
 from .steps import Step, steps_through
@@ -120,7 +120,7 @@ class ActionForm(forms.Form):
         % {"count": MESSAGE_MAX_LENGTH},
     )
     consent = forms.BooleanField(label=_("I agree"), required=False)
-    # Asked on the message page only when an office chosen needs it (services.questions_for).
+    # Asked on the message page only when an office chosen needs it (services.questions_of).
     senate_prefix = forms.ChoiceField(
         label=_("Your title, for the Senate"),
         required=False,
@@ -223,7 +223,7 @@ class ActionForm(forms.Form):
             f"reaches:{self.campaign.pk}:{campaign_topic(self.campaign)}:{key}",
             lambda: officials_reach(officials=chosen, campaign=self.campaign),
         )
-        asks = frozenset().union(*(way.asks for way in self.ways.values()))
+        asks = questions_of(self.ways.values())
         prefix = cleaned.get("senate_prefix") or cleaned.get("prefix")
         if "senate_prefix" in asks and prefix not in SENATE_PREFIXES:
             self.add_error(

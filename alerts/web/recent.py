@@ -14,6 +14,9 @@ from django.conf import settings
 
 _kept: dict[str, tuple[float, object]] = {}
 _lock = threading.Lock()
+# Keys include the choices visitors make (which officials), so expired values are dropped once
+# this many are kept: memory stays bounded however long the process lives.
+MOST_KEPT = 1000
 
 
 def recent(key: str, compute):
@@ -28,6 +31,11 @@ def recent(key: str, compute):
     value = compute()
     if seconds > 0:
         with _lock:
+            if len(_kept) >= MOST_KEPT:
+                for stale in [k for k, (until, _) in _kept.items() if until <= now]:
+                    del _kept[stale]
+                if len(_kept) >= MOST_KEPT:  # all still fresh: start again
+                    _kept.clear()
             _kept[key] = (now + seconds, value)
     return value
 

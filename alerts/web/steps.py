@@ -16,7 +16,7 @@ from legislators.models import Official
 from ..messages import ComposedMessage, holder_name, suggested_message
 from ..models import SENATE_PREFIXES, Action
 from ..selectors import CallSheet, call_sheets
-from ..services import messages_compose, officials_reach, questions_for
+from ..services import messages_compose, officials_reach, questions_of
 
 if TYPE_CHECKING:
     from ..delivery.routing import Reach
@@ -187,8 +187,7 @@ class StepPage:
         (a Senate title when the one given will not do, a phone number)."""
         if self.step is not Step.MESSAGE or self.recipients is None:
             return frozenset()
-        officials = [preview["official"] for preview in self.previews]
-        asks = questions_for(campaign=self.form.campaign, officials=officials)
+        asks = questions_of(preview["way"] for preview in self.previews)
         if self.value_of("prefix") in SENATE_PREFIXES:
             asks -= {"senate_prefix"}
         return asks

@@ -64,3 +64,12 @@ def test_a_post_always_reads_the_campaign_afresh(client, clock, django_assert_ma
     campaign.save()
 
     assert client.post(url, {"step": "address"}).status_code == 404
+
+
+def test_what_is_kept_stays_bounded(clock, monkeypatch):
+    monkeypatch.setattr(recent, "MOST_KEPT", 3)
+    for n in range(3):
+        recent.recent(f"k{n}", lambda n=n: n)
+    clock[0] += 5  # all three expired
+    recent.recent("fresh", lambda: "x")
+    assert set(recent._kept) == {"fresh"}
