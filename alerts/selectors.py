@@ -26,13 +26,6 @@ def actions_counted(campaign: Campaign) -> int:
     return (totals["confirmed"] if campaign.double_opt_in else totals["actions"]) or 0
 
 
-def by_mode(deliveries) -> tuple[list[Delivery], list[Delivery]]:
-    """(sent for the constituent, to send themselves through the office's contact form)."""
-    deliveries = list(deliveries)
-    manual = [d for d in deliveries if d.status == Delivery.Status.MANUAL]
-    return [d for d in deliveries if d.status != Delivery.Status.MANUAL], manual
-
-
 @dataclass(frozen=True)
 class Signer:
     """A cosigner as they were on the letter's date (Adam Schiff signed as a Representative)."""

@@ -96,6 +96,11 @@ def cwc_office_code(*, chamber: str, state: str, district: int | None, senate_cl
     class (SCA03 is California's class-3 seat), as the Senate's CWC names it."""
     if chamber == Chamber.HOUSE:
         return f"H{state}{district:02d}"
+    return senate_seat_code(state=state, senate_class=senate_class)
+
+
+def senate_seat_code(*, state: str, senate_class: int) -> str:
+    """S + state + 0 + class: California's class-3 seat is SCA03."""
     return f"S{state}0{senate_class}"
 
 

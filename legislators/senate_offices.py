@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import states
-from .importers import DataError, read_source
+from .importers import DataError, read_source, senate_seat_code
 from .models import SenateCwcOffice
 
 OFFICE_CODE = re.compile(r"S(?P<state>[A-Z]{2})0(?P<senate_class>[1-3])")
@@ -26,9 +26,7 @@ MAX_BYTES = 1_000_000  # the real list is a few kilobytes
 FETCH_TIMEOUT = 30.0  # seconds
 
 
-def seat_code(*, state: str, senate_class: int) -> str:
-    """The Senate CWC office code of a seat: S + state + 0 + class (California class 3: SCA03)."""
-    return f"S{state}0{senate_class}"
+seat_code = senate_seat_code  # the Senate CWC office code of a seat
 
 
 def is_senate_code(code: str) -> bool:

@@ -183,20 +183,31 @@ def _after_unexpected(delivery, attempt_id, exc) -> Result:
     return _after_error(delivery, attempt_id, TransientError(f"unexpected {type(exc).__name__}"))
 
 
+def _evidence_fields(evidence) -> dict:
+    """What a browser's attempt saw, for its Attempt row (other channels have none)."""
+    if evidence is None:
+        return {}
+    return {
+        "final_url": evidence.final_url[:2000],
+        "success_seen": evidence.success_seen,
+        "screenshot": evidence.screenshot,
+    }
+
+
 def _keep_evidence(attempt_id, evidence) -> None:
-    """A browser's attempt leaves what it saw on its Attempt row (other channels have none)."""
     if evidence is not None:
-        Attempt.objects.filter(pk=attempt_id).update(
-            final_url=evidence.final_url[:2000],
-            success_seen=evidence.success_seen,
-            screenshot=evidence.screenshot,
-        )
+        Attempt.objects.filter(pk=attempt_id).update(**_evidence_fields(evidence))
+
+
+def _attempt_ended(attempt_id, *, now, outcome, reason, evidence) -> None:
+    Attempt.objects.filter(pk=attempt_id).update(
+        finished_at=now, outcome=outcome, error=reason, **_evidence_fields(evidence)
+    )
 
 
 def _after_error(delivery, attempt_id, exc) -> Result:
     now = timezone.now()
     reason = str(exc)[:2000] or type(exc).__name__
-    _keep_evidence(attempt_id, exc.evidence)
     if isinstance(exc, NeedsConstituent):
         with transaction.atomic():
             _under_claim(delivery).transition(
@@ -207,8 +218,12 @@ def _after_error(delivery, attempt_id, exc) -> Result:
                 manual_reason=reason[:300],
                 last_error=reason,
             )
-            Attempt.objects.filter(pk=attempt_id).update(
-                finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
+            _attempt_ended(
+                attempt_id,
+                now=now,
+                outcome=Attempt.Outcome.FAILED,
+                reason=reason,
+                evidence=exc.evidence,
             )
         logger.warning("delivery %s left to the constituent: %s", delivery.pk, reason)
         return Result(Outcome.MANUAL)
@@ -231,8 +246,12 @@ def _after_error(delivery, attempt_id, exc) -> Result:
                 last_error=reason,
                 **spent,
             )
-            Attempt.objects.filter(pk=attempt_id).update(
-                finished_at=now, outcome=Attempt.Outcome.RETRY, error=reason
+            _attempt_ended(
+                attempt_id,
+                now=now,
+                outcome=Attempt.Outcome.RETRY,
+                reason=reason,
+                evidence=exc.evidence,
             )
         logger.warning(
             "delivery %s: transient error on attempt %s, retry in %.0fs",
@@ -246,8 +265,12 @@ def _after_error(delivery, attempt_id, exc) -> Result:
         reason = f"gave up after {delivery.attempts} attempts: {reason}"
     with transaction.atomic():
         _under_claim(delivery).fail(reason=reason, now=now)
-        Attempt.objects.filter(pk=attempt_id).update(
-            finished_at=now, outcome=Attempt.Outcome.FAILED, error=reason
+        _attempt_ended(
+            attempt_id,
+            now=now,
+            outcome=Attempt.Outcome.FAILED,
+            reason=reason,
+            evidence=exc.evidence,
         )
     logger.warning("delivery %s failed: %s", delivery.pk, type(exc).__name__)
     return Result(Outcome.FAILED)

@@ -50,7 +50,7 @@ def read_due(delivery_ids) -> list[Delivery]:
     due = list(
         Delivery.objects.due()
         .filter(pk__in=list(delivery_ids))
-        .select_related("action", "official")
+        .select_related("action", "official__legislator")
         .annotate(last_attempt_number=Coalesce(Subquery(last_attempt.values("number")[:1]), 0))
         .order_by("queued_at")
     )

@@ -77,7 +77,7 @@ def reaches(*, officials, topic: str = "") -> dict[int, Reach]:
 
 
 def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topic="") -> Reach:
-    senate = official.cwc_office.startswith("S")
+    senate = cwc.is_senate_office(official.cwc_office)
     if official.channel == Channel.EMAIL and official.email:
         return Reach(Channel.EMAIL)
     if official.channel == Channel.WEBHOOK and official.webhook_url and settings.WEBHOOK_SECRET:

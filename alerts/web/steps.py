@@ -211,7 +211,9 @@ class StepPage:
             message=self.value_of("message"),
             sender={name: self.value_of(name) for name in Action.CONTACT_FIELDS},
         )
-        ways = officials_reach(officials=officials, campaign=campaign)
+        ways = self.form.ways  # worked out when the message page was validated
+        if ways is None or any(o.pk not in ways for o in officials):
+            ways = officials_reach(officials=officials, campaign=campaign)
         sheets = {}
         if self.step is Step.OFFICIALS:
             sheets = call_sheets(

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import mail_managers
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 
-from alerts.models import Attempt, Delivery, DeliveryStatus
+from alerts.models import Delivery, DeliveryStatus
 from legislators.models import ContactForm, Official
 
 from ..webforms import runner, values
@@ -53,11 +53,8 @@ def plan_for(delivery, form: ContactForm) -> values.Plan:
 
 
 def _screenshot_path(delivery) -> tuple[Path, str]:
-    number = (
-        Attempt.objects.filter(delivery_id=delivery.pk).aggregate(n=Max("number"))["n"]
-        or delivery.attempts
-        or 1
-    )
+    # read_due numbers the claimed attempt; a delivery sent on its own has no such number.
+    number = getattr(delivery, "last_attempt_number", None) or delivery.attempts or 1
     relative = f"{delivery.pk}/{number}.png"
     return Path(settings.WEB_FORM_EVIDENCE_DIR) / relative, relative
 
