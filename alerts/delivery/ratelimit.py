@@ -65,7 +65,12 @@ class _RedisSlots:
         import redis  # only where REDIS_URL is set
 
         self._errors = (redis.RedisError, OSError)
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # Fails closed: a Redis that does not answer within the timeout raises RedisUnavailable
+        # and the send is retried later, as sending unmetered could break the receiver's limit.
+        timeout = settings.REDIS_SOCKET_TIMEOUT
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._script = self._client.register_script(_RESERVE)
 
     def reserve(self, key: str, interval: float, max_wait: float) -> float | None:

@@ -80,9 +80,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that takes connections and never answers (paused, swapping, its host wedged) must
+# cost a request a bounded wait, not a hung worker: every client of it has socket timeouts.
+# Connecting and each command: half a second each at most (a healthy Redis answers in a ms).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -215,12 +226,18 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=CELERY_TASK_T
 # Redis hands an unacknowledged message out again after this; it must outlast any task and any
 # countdown, or a slow task would run twice.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # A publish waits one socket timeout at most: no reconnection attempts (max_retries 0),
+    # as what it carried is committed already and the sweep hands it over later; a worker
+    # reconnects by its own broker_connection_* settings. With the cache's wait, a submission
+    # to a sick Redis stays under 2 seconds (tests/chaos/test_redis_sick.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-        "socket_connect_timeout": 2,
-        "socket_timeout": 10,
+        "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+        "max_retries": 0,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"

@@ -1,5 +1,7 @@
 """A throwaway `redis-server` on a free loopback port: started, stopped and started again on the
-same port by the test that owns it. Nothing is persisted, so a restart comes back empty."""
+same port by the test that owns it. Nothing is persisted, so a restart comes back empty.
+`pause()` (SIGSTOP) makes it a sick Redis: the kernel still accepts connections into its
+backlog, but nothing is ever answered until `resume()` (SIGCONT)."""
 
 import signal
 import subprocess
@@ -61,11 +63,20 @@ class RedisServer:
         self.stop()
         raise TimeoutError(f"redis-server on port {self.port} not ready after {timeout}s")
 
+    def pause(self):
+        """SIGSTOP this server: connections are accepted, no command is ever answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        """SIGCONT this server: it answers again, what it held intact."""
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self, *, timeout: float = 10.0):
         """Terminate this server (never any other). Its data is gone."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGCONT)  # a paused server acts on SIGTERM only then
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
