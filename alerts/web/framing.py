@@ -1,12 +1,17 @@
-"""Who may put our pages in a frame: nobody, unless a view (the embed) names its partners."""
+"""The Content-Security-Policy of every page, and who may put a page in a frame: nobody, unless a
+view (the embed) names its partners."""
 
-from collections.abc import Callable
-
-from django.http import HttpRequest, HttpResponse
+from csp.middleware import CSPMiddleware
+from django.http import HttpRequest, HttpResponseBase
 
 from ..validators import normalize_origin, validate_origin
 
-__all__ = ["FramingPolicyMiddleware", "frame_ancestors_header", "validate_origin"]
+__all__ = [
+    "ContentSecurityPolicyMiddleware",
+    "frame_ancestors_header",
+    "parse_policy",
+    "validate_origin",
+]
 
 CSP_HEADER = "Content-Security-Policy"
 DENY_FRAMING = "frame-ancestors 'none'"
@@ -26,28 +31,33 @@ def frame_ancestors_header(origins: list[str]) -> str:
     return "frame-ancestors " + " ".join(allowed)
 
 
-def _has_frame_ancestors(policy: str) -> bool:
-    return any(
-        directive.strip().lower().split(maxsplit=1)[:1] == ["frame-ancestors"]
-        for directive in policy.split(";")
-    )
+def parse_policy(policy: str) -> dict[str, list[str] | bool]:
+    """A policy's directives by name (lower case), each with its sources; True for a bare one."""
+    directives: dict[str, list[str] | bool] = {}
+    for directive in policy.split(";"):
+        if directive.strip():
+            name, *sources = directive.split()
+            directives.setdefault(name.lower(), sources or True)
+    return directives
 
 
-class FramingPolicyMiddleware:
-    """Give every response `frame-ancestors 'none'` unless its view set its own.
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (`CONTENT_SECURITY_POLICY`) on every response, merged with a view's.
 
-    A view that sets a policy without `frame-ancestors` keeps it, with ours appended, since a
-    response carries only one `Content-Security-Policy` header here.
+    A view that sets its own `Content-Security-Policy` header (the embed names the partners who
+    may frame it) keeps the directives it names; every other directive comes from the settings,
+    so `script-src 'self'` holds on a framed page too. A response has one such header here.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        policy = response.get(CSP_HEADER, "").strip().rstrip(";")
-        if not policy:
-            response[CSP_HEADER] = DENY_FRAMING
-        elif not _has_frame_ancestors(policy):
-            response[CSP_HEADER] = f"{policy}; {DENY_FRAMING}"
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        own = response.get(CSP_HEADER, "").strip()
+        if own:
+            del response[CSP_HEADER]
+            replace = getattr(response, "_csp_replace", None) or {}
+            response._csp_replace = {**parse_policy(own), **replace}
+        response = super().process_response(request, response)
+        if CSP_HEADER not in response:  # DEBUG's error pages, which django-csp leaves alone
+            response[CSP_HEADER] = own or DENY_FRAMING
         return response

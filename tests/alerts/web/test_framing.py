@@ -15,7 +15,7 @@ from alerts.models import Action, Delivery
 from alerts.services import action_confirm
 from alerts.web import abuse
 from alerts.web.forms import consent_text, new_form_token
-from alerts.web.framing import frame_ancestors_header
+from alerts.web.framing import frame_ancestors_header, parse_policy
 from tests.factories import ActionFactory, CampaignFactory
 from tests.support.forms import CONSTITUENT, action_post, submit_actions
 
@@ -105,6 +105,11 @@ def _next(client, url, response, step, **changes):
     return client.post(url, form.data(step, **changes))
 
 
+def _frame_ancestors(response):
+    """The page's frame-ancestors sources; the rest of its policy is the site's (test_headers)."""
+    return " ".join(parse_policy(response["Content-Security-Policy"])["frame-ancestors"])
+
+
 def _walk(client, url, first_page, **address):
     """Address, officials, message, send: as a constituent clicks through the pages."""
     officials = _next(client, url, first_page, "address", **{**CONSTITUENT, **address})
@@ -122,14 +127,14 @@ def _walk(client, url, first_page, **address):
 def test_the_embed_may_be_framed_by_the_partner_only(client, campaign):
     response = client.get(_embed(campaign))
     assert response.status_code == 200
-    assert response["Content-Security-Policy"] == f"frame-ancestors 'self' {PARTNER}"
+    assert _frame_ancestors(response) == f"'self' {PARTNER}"
     assert "X-Frame-Options" not in response
 
 
 def test_an_embed_without_partners_may_be_framed_by_the_site_only(client, email_officials):
     campaign = CampaignFactory(targets=email_officials, allowed_origins="")
     response = client.get(_embed(campaign))
-    assert response["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert _frame_ancestors(response) == "'self'"
     assert "X-Frame-Options" not in response
 
 
@@ -142,7 +147,7 @@ def test_other_pages_may_not_be_framed(client, campaign, page):
     }[page]
     response = client.get(url)
     assert response.status_code == 200
-    assert response["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert _frame_ancestors(response) == "'none'"
     assert response["X-Frame-Options"] == "DENY"
 
 
@@ -177,7 +182,7 @@ def test_the_embed_journey_works_without_a_csrf_cookie(campaign, email_officials
     assert "csrfmiddlewaretoken" not in first.content.decode()
 
     message, sent = _walk(browser, url, first)
-    assert message["Content-Security-Policy"] == f"frame-ancestors 'self' {PARTNER}"
+    assert _frame_ancestors(message) == f"'self' {PARTNER}"
     assert sent.status_code == 302
     action = Action.objects.get()
     thanks = reverse("alerts:embed_thanks", args=[campaign.slug, action.public_id])
@@ -187,7 +192,7 @@ def test_the_embed_journey_works_without_a_csrf_cookie(campaign, email_officials
     }
     page = browser.get(thanks)
     assert page.status_code == 200
-    assert page["Content-Security-Policy"] == f"frame-ancestors 'self' {PARTNER}"
+    assert _frame_ancestors(page) == f"'self' {PARTNER}"
     assert "X-Frame-Options" not in page
 
 
