@@ -51,3 +51,54 @@ def delivery_batches_fit_the_task_time_limit(app_configs, **kwargs):
             id="alerts.E002",
         )
     ]
+
+
+@register()
+def celery_timings_keep_deliveries_single(app_configs, **kwargs):
+    """Redis hands an unacknowledged message out again after the visibility timeout. It must
+    outlast the longest a task may run (its hard time limit), a delivery's lease (the sweep's
+    own recovery of a dead worker's sends, which should come first) and the longest countdown
+    a retry rides on the broker (a message held by a worker until due is unacknowledged):
+    otherwise a message still being worked on is handed to a second worker and sent twice.
+    And the lease must outlast the hard time limit, or the sweep would re-queue a delivery
+    whose task is still sending it."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    time_limit = settings.CELERY_TASK_TIME_LIMIT
+    lease = settings.DELIVERY_LEASE_SECONDS
+    errors = []
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        for name, seconds in (
+            ("CELERY_TASK_TIME_LIMIT", time_limit),
+            ("DELIVERY_LEASE_SECONDS", lease),
+            ("DELIVERY_MAX_COUNTDOWN_SECONDS", settings.DELIVERY_MAX_COUNTDOWN_SECONDS),
+        ):
+            if visibility is None or visibility <= seconds:
+                errors.append(
+                    Error(
+                        f"The broker's visibility timeout ({visibility}s) is not longer than "
+                        f"{name} ({seconds:g}s): a message still in hand would be delivered "
+                        "again.",
+                        hint="Raise CELERY_VISIBILITY_TIMEOUT.",
+                        id="alerts.E011",
+                    )
+                )
+    if lease <= time_limit:
+        errors.append(
+            Error(
+                f"DELIVERY_LEASE_SECONDS ({lease}s) is not longer than CELERY_TASK_TIME_LIMIT "
+                f"({time_limit}s): the sweep would re-queue a delivery still being sent.",
+                hint="Raise DELIVERY_LEASE_SECONDS or lower CELERY_TASK_TIME_LIMIT.",
+                id="alerts.E012",
+            )
+        )
+    if settings.CELERY_TASK_SOFT_TIME_LIMIT >= time_limit:
+        errors.append(
+            Error(
+                f"CELERY_TASK_SOFT_TIME_LIMIT ({settings.CELERY_TASK_SOFT_TIME_LIMIT}s) is not "
+                f"shorter than CELERY_TASK_TIME_LIMIT ({time_limit}s): a batch would be killed "
+                "before it could record what it sent.",
+                hint="Keep the soft limit below the hard one.",
+                id="alerts.E013",
+            )
+        )
+    return errors
