@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint check pytest data clean
+.PHONY: run test install lint check pytest audit audit-if-online data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: lint, Django checks, then the whole suite against PostgreSQL and Redis on loopback
-test: install lint check pytest
+test: install lint check audit-if-online pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,9 +40,28 @@ lint: install
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	@# Production settings as a deployment sets them: a throwaway long random key, one host.
+	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=example.org \
+	DATABASE_URL=sqlite://:memory: REDIS_URL= \
+	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 pytest: install
 	$(BIN)/pytest
+
+## make audit: pip-audit over the pinned dependencies (PyPI's advisory data). In `make test` only when PyPI answers, so a run without network is never failed by it.
+audit: install
+	@mkdir -p var
+	$(BIN)/pip freeze --exclude-editable > var/audit-requirements.txt
+	$(BIN)/pip-audit --strict --progress-spinner off --no-deps --disable-pip -r var/audit-requirements.txt
+
+audit-if-online: install
+	@# pip-audit asks PyPI about each pinned version (/pypi/NAME/VERSION/json): probe that.
+	@if curl -sf --max-time 5 -o /dev/null https://pypi.org/pypi/pip/25.0/json; then \
+		$(MAKE) --no-print-directory audit; \
+	else \
+		echo "make audit skipped: PyPI's vulnerability data (pypi.org/pypi/NAME/VERSION/json) is not reachable"; \
+	fi
 
 ## make bench: page, counter and submit against their ceilings (production settings, gunicorn, wrk) at 1,000 and 1,000,000 actions, then bench.lookup and bench.delivery; one table, figures in var/bench/latest.json. BENCH_ARGS=--quick: 1,000 actions only. Not part of `make test`.
 .PHONY: bench

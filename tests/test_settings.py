@@ -1,6 +1,8 @@
 """Settings that protect production: they must hold without anyone remembering them."""
 
+import json
 import os
+import secrets
 import subprocess
 import sys
 
@@ -63,4 +65,55 @@ def test_with_no_environment_the_app_uses_sqlite_and_the_filesystem_broker():
         "django.db.backends.sqlite3",
         "filesystem://",
         "django.core.mail.backends.filebased.EmailBackend",
+    ]
+
+
+def _production(code, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, *code],
+        cwd=ROOT,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "example.org",
+            "DATABASE_URL": "sqlite://:memory:",
+            "REDIS_URL": "",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_passes_the_deployment_checklist_at_warning_level():
+    """What `make check` runs: Django's own deployment checks, none of them warning."""
+    result = _production(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_cookies_are_host_prefixed_and_hsts_lasts_a_year_with_subdomains():
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps(["
+        "s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_DOMAIN, s.CSRF_COOKIE_DOMAIN, "
+        "s.SESSION_COOKIE_PATH, s.CSRF_COOKIE_PATH, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS]))"
+    )
+    result = _production(["-c", f"import django; django.setup(); {code}"])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        True,
+        True,
+        None,
+        None,
+        "/",
+        "/",
+        365 * 24 * 3600,
+        True,
     ]
