@@ -5,10 +5,13 @@ import email
 import email.policy
 import functools
 import logging
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -18,6 +21,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    tls: bool = False  # received after STARTTLS
 
     @functools.cached_property
     def message(self) -> email.message.EmailMessage:
@@ -47,7 +51,12 @@ class _Handler:
             return reply
         with self.sink.lock:
             self.sink.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.content,
+                    tls=session.ssl is not None,
+                )
             )
         if self.sink.ack_delay:  # kept, but the client hears so only later
             await asyncio.sleep(self.sink.ack_delay)
@@ -68,15 +77,29 @@ class SmtpSink:
     `ack_delay` keeps the message at once and holds only the "250 OK" that long (a client that
     dies meanwhile has sent a message it never heard was taken). Override `reply_for` (DATA) or
     `rcpt_reply_for` (RCPT) to answer with an SMTP error; what was refused is in `refusals()`.
+    `tls` (a `SelfSignedCertificate`) offers STARTTLS with it; a client may still send in clear,
+    and each `Received` says which way it came.
     """
 
-    def __init__(self, host="127.0.0.1", port=0, *, delay: float = 0.0, ack_delay: float = 0.0):
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        *,
+        delay: float = 0.0,
+        ack_delay: float = 0.0,
+        tls: "SelfSignedCertificate | None" = None,
+    ):
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.refused: list[Refused] = []
         self.delay = delay
         self.ack_delay = ack_delay
-        self._controller = Controller(_Handler(self), hostname=host, port=port or _free_port())
+        self.tls = tls
+        options = {"tls_context": tls.server_context()} if tls else {}
+        self._controller = Controller(
+            _Handler(self), hostname=host, port=port or _free_port(), **options
+        )
 
     @property
     def host(self):
@@ -135,6 +158,31 @@ class SmtpSink:
                 return self.messages()
             time.sleep(0.05)
         raise TimeoutError(f"expected {count} messages, got {len(self.messages())}")
+
+
+class SelfSignedCertificate:
+    """A certificate for 127.0.0.1 and localhost that no one trusts (openssl, in `directory`):
+    `path` is what a client would have to add to its trusted roots to accept it."""
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / "smtp-self-signed.pem"
+        self.key_path = Path(directory) / "smtp-self-signed.key"
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", str(self.key_path), "-out", str(self.path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )  # fmt: skip
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.path, self.key_path)
+        return context
 
 
 def point_email_at(settings, sink):
