@@ -35,6 +35,7 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.sink.on_rcpt(address, session.peer)
         reply = self.sink.rcpt_reply_for(address)
         if reply:
             self.sink._refuse("RCPT", reply, [address])
@@ -120,6 +121,9 @@ class SmtpSink:
     def rcpt_reply_for(self, address: str) -> str | None:
         """Override (or replace) to refuse a recipient at RCPT TO, e.g. "550 5.1.1 no such user"."""
         return None
+
+    def on_rcpt(self, address: str, peer: tuple[str, int]) -> None:
+        """Override to act on the client (at `peer`) as it names a recipient."""
 
     def _refuse(self, stage, reply, rcpt_tos):
         with self.lock:
