@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.test import Client
 
 from alerts.delivery import ahead
 from alerts.delivery.channels import email
@@ -13,6 +14,7 @@ from tests.support.fixtures import server_fixture
 from tests.support.forms import action_post
 from tests.support.processes import CeleryWorker, worker_env
 from tests.support.smtp import SmtpSink, point_email_at
+from tests.support.staff import staff_login
 
 from .factories import CampaignFactory, three_email_officials
 
@@ -22,6 +24,14 @@ def _own_rate_limit_counters(settings):
     """Rate-limit counters live in the shared Redis and are keyed by a salted hash: a salt of
     its own gives each test fresh counters, whatever ran before."""
     settings.IP_HASH_SALT = uuid.uuid4().hex
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's `admin_client`, signed in with a second factor as the admin requires."""
+    client = Client()
+    staff_login(client, admin_user)
+    return client
 
 
 @pytest.fixture(scope="session", autouse=True)

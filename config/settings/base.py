@@ -4,6 +4,7 @@
 build on this module; nothing here is unsafe to run in production.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -19,7 +20,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site with a second factor (staff/admin_site.py), in place of django.contrib.admin.
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -29,6 +31,10 @@ INSTALLED_APPS = [
     "csp",
     "legislators",
     "alerts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -38,9 +44,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before OTPMiddleware, so that a session it ends is seen by OTP as no user at all.
+    "staff.middleware.StaffSessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "alerts.web.framing.ContentSecurityPolicyMiddleware",
+    # Last: it turns a lockout found during sign-in into the lockout page, which the middleware
+    # above then give their headers.
+    "axes.middleware.AxesMiddleware",
 ]
 X_FRAME_OPTIONS = "DENY"
 # Scripts, styles and everything else only from our own origin (static/): no inline script or
@@ -121,6 +133,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Staff sign-in (staff/) -----------------------------------------------------------------
+# The admin asks for a password and a TOTP code (django-otp). django-axes counts failures, a
+# wrong code included, per account and per client address as alerts.web.abuse.client_ip sees it
+# (so X-Forwarded-For counts only as far as TRUSTED_PROXY_COUNT trusts it), and refuses every
+# sign-in from either for AXES_COOLOFF_TIME once one has AXES_FAILURE_LIMIT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("STAFF_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "staff.access.client_address"
+AXES_USERNAME_CALLABLE = "staff.access.attempted_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+# The `staff` logger records sign-ins, failures and lockouts (addresses hashed); axes' own
+# access log and verbose lines would keep addresses and typed names in the clear.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+OTP_TOTP_ISSUER = env.str("STAFF_OTP_ISSUER", default="Action Alerts")
+# A staff session ends after this long without a request, and this long after sign-in at most.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
@@ -307,7 +345,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Staff sign-ins, failures and lockouts are an audit trail, whatever LOG_LEVEL says.
+        "staff": {"level": "INFO"},
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # --- Geocoder -------------------------------------------------------------------------------

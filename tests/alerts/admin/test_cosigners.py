@@ -8,6 +8,7 @@ from django.utils.html import escape
 from alerts.models import Cosignature
 from legislators.models import Chamber
 from tests.factories import CosignatureFactory, LetterFactory, seated_legislator
+from tests.support.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +196,7 @@ def test_a_paste_without_names_is_an_error(admin_client, letter):
 def test_the_page_needs_the_change_permission(client, letter):
     user = User.objects.create_user("viewer", password="pw", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_letter"))
-    client.force_login(user)
+    staff_login(client, user)
     assert client.get(match_url(letter)).status_code == 403
     assert client.post(match_url(letter), {"text": "Judy Chu"}).status_code == 403
 
