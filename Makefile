@@ -21,7 +21,9 @@ run: install
 	$(BIN)/python manage.py import_public_data
 	$(BIN)/python manage.py load_demo
 	@echo
-	@echo "Admin: create a user with '$(BIN)/python manage.py createsuperuser', then open http://127.0.0.1:8000/admin/"
+	@echo "Admin: create a staff user with '$(BIN)/python manage.py create_staff_user you@example.org'"
+	@echo "  (it asks for a password and prints a key for an authenticator app), then sign in at"
+	@echo "  http://127.0.0.1:8000/admin/ with the email, the password and the app's 6-digit code."
 	@echo "Mail (sandbox mode) is written to var/mail/."
 	@echo
 	@# The web server runs in the foreground so that Ctrl-C reaches it (a background job of a
