@@ -590,3 +590,18 @@ class Call(models.Model):
 
     def __str__(self):
         return f"Call to {self.official_id}: {self.outcome}"
+
+
+class Erasure(models.Model):
+    """A constituent's data erased on request (`manage.py erase_constituent`): that it
+    happened and how much it touched, never whose."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    actions_erased = models.PositiveIntegerField()
+    deliveries_erased = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Erasure {self.pk} at {self.created_at:%Y-%m-%d %H:%M}"
