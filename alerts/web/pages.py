@@ -8,6 +8,7 @@ change what else the page shows (`services.campaign_touch`: letters, cosigners).
 own data (a name, a party) changes without touching campaigns: `PAGE_TIMEOUT` bounds that.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -22,6 +23,8 @@ from ..selectors import campaign_letters
 from .forms import ActionForm, clean_source, new_form_token
 from .recent import recent
 from .steps import Step, StepPage
+
+logger = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 10 * 60
 # Part of the key: bump it when a deploy changes these pages' templates, so that copies
@@ -78,10 +81,19 @@ def address_page(request, campaign: Campaign, *, embed: bool) -> HttpResponse:
     key = cache_key(campaign, embed=embed)
 
     def shared():
-        html = cache.get(key)
+        # Fails open: a cache that does not answer (within REDIS_SOCKET_TIMEOUT) costs a fresh
+        # render, not the page, and is not asked a second time to keep it.
+        try:
+            html = cache.get(key)
+        except Exception:  # noqa: BLE001 - whatever the cache's client raises
+            logger.warning("page cache unavailable; rendering afresh")
+            return _shared_copy(campaign, embed=embed)
         if html is None:
             html = _shared_copy(campaign, embed=embed)
-            cache.set(key, html, PAGE_TIMEOUT)
+            try:
+                cache.set(key, html, PAGE_TIMEOUT)
+            except Exception:  # noqa: BLE001 - as above
+                logger.warning("page cache unavailable; not kept")
         return html
 
     html = recent(key, shared)

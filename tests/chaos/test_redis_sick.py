@@ -96,3 +96,22 @@ def test_the_delivery_rate_limiter_fails_closed_within_its_timeout(settings, cha
     finally:
         chaos_redis.resume()
     assert took < 2 * settings.REDIS_SOCKET_TIMEOUT + 0.5, took
+
+
+def test_the_campaign_page_with_a_paused_redis_is_rendered_afresh(
+    client, chaos_campaign, sick_cache
+):
+    url = reverse("alerts:campaign_detail", args=[chaos_campaign.slug])
+    healthy = client.get(url)
+    assert healthy.status_code == 200
+
+    sick_cache.pause()
+    try:
+        started = time.monotonic()
+        response = client.get(url)
+        took = time.monotonic() - started
+    finally:
+        sick_cache.resume()
+    assert response.status_code == 200
+    assert took < SUBMISSION_LIMIT, took
+    assert response.content.count(b'name="csrfmiddlewaretoken"') == 1
