@@ -45,6 +45,43 @@ def validate_message_template(text, *, allowed=PLACEHOLDERS):
         )
 
 
+def validate_no_asks_in_subject(text):
+    """A subject is one line: the asks, one a line, cannot go in it."""
+    if "{policy_asks}" in (text or ""):
+        raise ValidationError(
+            _("{policy_asks} is a list, one ask a line, so it cannot go in a subject."),
+            code="placeholder",
+        )
+
+
+def subject_longest(text: str, *, longest: dict[str, int]) -> int:
+    """The most characters `text` can render to, each placeholder at its longest value."""
+    names = _PLACEHOLDER_RE.findall(text or "")
+    literal = len(_PLACEHOLDER_RE.sub("", text or ""))
+    return literal + sum(longest.get(name, len(name) + 2) for name in names)
+
+
+def validate_subject_template(text, *, longest: dict[str, int]):
+    """An organizer's subject: its placeholders, and that no constituent's name or official's
+    title (at their `longest`) can render it past the subject's column."""
+    validate_no_asks_in_subject(text)
+    most = subject_longest(text, longest=longest)
+    if most > SUBJECT_MAX_LENGTH:
+        raise ValidationError(
+            _(
+                "With its placeholders filled in, this subject can reach %(most)s characters "
+                "(a name may be up to %(name)s); subjects are cut off at %(max)s. Shorten it or "
+                "use fewer placeholders."
+            ),
+            params={
+                "most": most,
+                "name": longest.get("constituent_name", 0),
+                "max": SUBJECT_MAX_LENGTH,
+            },
+            code="subject_too_long",
+        )
+
+
 def validate_suggested_message(text):
     """The constituent's suggested words are one text for every official: no official names."""
     validate_message_template(text, allowed=CONSTITUENT_PLACEHOLDERS)
@@ -53,6 +90,13 @@ def validate_suggested_message(text):
 def render_template(text: str, values: dict[str, str]) -> str:
     """Fill placeholders; anything unknown (which validation keeps out) is left as written."""
     return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def subject_for(subject: str, *, sender: dict, official, today=None) -> str:
+    """The subject as `official` gets it (what `message_compose` renders), from the
+    constituent's `sender` details."""
+    values = _values(sender=sender, asks=[], official=official)
+    return render_for(subject, values, official=official, today=today)
 
 
 def holder_is_current(official, *, today: dt.date | None = None) -> bool:

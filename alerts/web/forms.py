@@ -16,12 +16,17 @@ from django.utils.translation import gettext_lazy as _
 
 from legislators.lookup import AddressError
 
-from ..messages import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from ..messages import (
+    MESSAGE_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    subject_for,
+    validate_no_asks_in_subject,
+)
 from ..models import PREFIXES, SENATE_PREFIXES, Action, Campaign
 from ..services import campaign_topic, officials_reach, questions_of
 from ..validators import validate_multi_line, validate_phone, validate_single_line
 from .recent import recent
-from .steps import Step, steps_through
+from .steps import Step, as_id, steps_through
 from .targeting import Recipients, fixed_targets, recipients_for
 
 TOKEN_SALT = "alerts.action-form"  # noqa: S105 (a signing namespace, not a secret)
@@ -53,10 +58,10 @@ class IdListField(forms.Field):
 
     def to_python(self, value):
         values = value if isinstance(value, list | tuple) else ([value] if value else [])
-        try:
-            return [int(v) for v in values]
-        except (TypeError, ValueError):
-            raise ValidationError(_("Choose officials from the list."), code="invalid") from None
+        ids = [as_id(v) for v in values]
+        if None in ids:
+            raise ValidationError(_("Choose officials from the list."), code="invalid")
+        return ids
 
 
 def as_declared_on_action(name: str) -> dict:
@@ -107,7 +112,7 @@ class ActionForm(forms.Form):
         label=_("Subject"),
         min_length=6,
         max_length=SUBJECT_MAX_LENGTH,
-        validators=[validate_single_line],
+        validators=[validate_single_line, validate_no_asks_in_subject],
         help_text=_("6 to %(count)s characters.") % {"count": SUBJECT_MAX_LENGTH},
     )
     message = forms.CharField(
@@ -210,6 +215,7 @@ class ActionForm(forms.Form):
             self._clean_choice(cleaned)
         if self.upto is Step.MESSAGE and "chosen_officials" in cleaned:
             self._clean_questions(cleaned)
+            self._clean_subject_as_sent(cleaned)
         if self.upto is Step.MESSAGE and not cleaned.get("consent"):
             self.add_error("consent", _("Please agree, so that we may send your message."))
         return cleaned
@@ -233,6 +239,26 @@ class ActionForm(forms.Form):
             )
         if "phone" in asks and not cleaned.get("phone"):
             self.add_error("phone", _("An office you chose asks for a phone number."))
+
+    def _clean_subject_as_sent(self, cleaned):
+        """The subject each official gets, with the names filled in, fits its column."""
+        subject = cleaned.get("subject")
+        if not subject or "subject" in self.errors:
+            return
+        sender = {name: cleaned.get(name) or "" for name in Action.CONTACT_FIELDS}
+        for official in cleaned["chosen_officials"]:
+            length = len(subject_for(subject, sender=sender, official=official))
+            if length > SUBJECT_MAX_LENGTH:
+                self.add_error(
+                    "subject",
+                    _(
+                        "With the names filled in, this subject is %(length)s characters long "
+                        "for %(official)s. Keep it to %(max)s: shorten it or remove a "
+                        "placeholder."
+                    )
+                    % {"length": length, "official": official.title, "max": SUBJECT_MAX_LENGTH},
+                )
+                return
 
     def _clean_choice(self, cleaned):
         checkable = {o.pk: o for o in self.recipients.checkable}

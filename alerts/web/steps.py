@@ -4,6 +4,7 @@ The form validates; a StepPage renders. Each page posts every field seen so far 
 does not show as hidden inputs), so nothing is kept on the server between pages.
 """
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -45,6 +46,17 @@ STEP_FIELDS = {
 }
 # The form's own bookkeeping: posted again by every page.
 BOOKKEEPING_FIELDS = ("token", "source", "ref")
+
+
+# Up to 18 ASCII digits: `str.isdigit()` takes "²" (which int() refuses), and more digits
+# would overflow the database's bigint.
+_ID_RE = re.compile(r"[0-9]{1,18}")
+
+
+def as_id(value) -> int | None:
+    """A posted id as an int, or None for anything that is not one."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if _ID_RE.fullmatch(text) else None
 
 
 def steps_through(step: Step) -> tuple[Step, ...]:
@@ -174,12 +186,12 @@ class StepPage:
 
     @cached_property
     def selected_ids(self) -> set[int]:
-        return {int(v) for v in self.value_of("officials") or [] if str(v).isdigit()}
+        ids = (as_id(v) for v in self.value_of("officials") or [])
+        return {pk for pk in ids if pk is not None}
 
     @cached_property
     def selected_representative(self) -> int | None:
-        value = self.value_of("representative")
-        return int(value) if value and str(value).isdigit() else None
+        return as_id(self.value_of("representative"))
 
     @cached_property
     def questions(self) -> frozenset[str]:

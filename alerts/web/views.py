@@ -20,6 +20,7 @@ from .recent import recent
 from .steps import (
     Step,
     StepPage,
+    as_id,
     first_step_with_errors,
     move_posted,
     next_page_values,
@@ -202,11 +203,9 @@ def call_logged(request, slug, action_id):
         return abuse.rate_limited_response(request, exc)
     official_id = request.POST.get("official", "")
     try:
-        if not official_id.isdigit():
+        if (pk := as_id(official_id)) is None:
             raise ValidationError({"official": _("That official is not one of this action's.")})
-        call_log(
-            action=action, official_id=int(official_id), outcome=request.POST.get("outcome", "")
-        )
+        call_log(action=action, official_id=pk, outcome=request.POST.get("outcome", ""))
     except ValidationError as exc:
         errors = {"official": official_id, "messages": exc.messages}
         return _thanks(request, campaign, action_id, embed=False, call_errors=errors, status=400)
