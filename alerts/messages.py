@@ -163,6 +163,16 @@ def suggested_message(campaign, *, sender: dict) -> str:
     return render_template(campaign.suggested_message, _values(sender=sender, asks=asks))
 
 
+SIGN_OFF = "Sincerely,"
+
+
+def signed_off(body: str) -> str:
+    """A composed body without its signature's name and address: what a constituent pastes
+    into an office's form (which asks for those itself), and what a page may show."""
+    head, sep, _signature = body.rpartition(f"\n\n{SIGN_OFF}\n")
+    return f"{head}\n\n{SIGN_OFF}\n" if sep else body
+
+
 @dataclass(frozen=True)
 class ComposedMessage:
     variant: str
@@ -211,7 +221,7 @@ def message_compose(
     parts = [f"Dear {addressee(official, today=today)},", statement]
     if own_words:
         parts.append(own_words)
-    parts.append(f"Sincerely,\n{signature}")
+    parts.append(f"{SIGN_OFF}\n{signature}")
     return ComposedMessage(
         variant=variant,
         subject=render_for(subject, values, official=official, today=today),

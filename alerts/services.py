@@ -109,7 +109,8 @@ def action_submit(
     to confirm first) once that is committed.
 
     Nothing reaches the broker unless the rows exist, so a crash or a broker outage can delay a
-    message but never lose the submission. A form token already used returns its action; an
+    message but never lose the submission. A form token already used returns its action when
+    this is the same submission sent again, and raises FormTokenUsed otherwise; an
     official this email wrote on this campaign in the last 24 hours is skipped.
     `pre_confirmed` (operators' test blasts only) skips the confirmation email. `ways`: how each
     official is reached (`officials_reach`), when the caller already asked; `wording`: the
@@ -172,9 +173,33 @@ def action_submit(
                 )
     except IntegrityError:
         if form_token and (done := Action.objects.filter(form_token=form_token).first()):
+            if not _same_submission(
+                done, campaign=campaign, sender=sender, subject=subject, message=message
+            ):
+                raise FormTokenUsed from None
             return Submitted(done, created=False)
         raise
     return Submitted(action, created=True)
+
+
+class FormTokenUsed(Exception):
+    """This form token was sent before with other details: a replay, or someone else at the
+    same browser. Nothing of the first submission may be shown to them."""
+
+
+def _same_submission(action: Action, *, campaign, sender, subject, message) -> bool:
+    """Whether `action` is this very submission sent again (a double click, a reload): the
+    same campaign, contact details, subject and words."""
+
+    def details(values: dict) -> dict:
+        return {**values, "email": values["email"].casefold()}
+
+    stored = {name: getattr(action, name) for name in Action.CONTACT_FIELDS}
+    return (
+        action.campaign_id == campaign.pk
+        and details(stored) == details(sender)
+        and (action.subject, action.message) == (subject, message)
+    )
 
 
 def _count(action: Action, *, actions: int = 0, confirmed: int = 0) -> None:

@@ -1,7 +1,9 @@
 import json
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,10 +11,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..messages import signed_off
 from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_for_confirmation
 from ..selectors import action_outcomes, actions_counted
-from ..services import action_confirm, action_submit, call_log, campaign_wording
+from ..services import FormTokenUsed, action_confirm, action_submit, call_log, campaign_wording
 from . import abuse, pages
 from .forms import ActionForm, form_token_is_valid, new_form_token
 from .framing import frame_ancestors_header
@@ -99,13 +102,15 @@ def _journey(request, campaign, *, embed):
     return _render(request, _next_page(request, form, move.then, embed=embed))
 
 
-def _with_fresh_token(request, form, *, embed):
+def _with_fresh_token(request, form, *, embed, why=None):
     """The message page again, as posted, with a new token and a word on why."""
     data = request.POST.copy()
     data["token"] = new_form_token()
     form = ActionForm(data, campaign=form.campaign, upto=Step.MESSAGE, recipients=form.recipients)
     form.is_valid()
-    form.add_error(None, _("This form was open too long. Check your message and send again."))
+    form.add_error(
+        None, why or _("This form was open too long. Check your message and send again.")
+    )
     return StepPage(form, Step.MESSAGE, embed=embed)
 
 
@@ -122,7 +127,25 @@ def _render(request, page):
 
 
 def _submit(request, campaign, form, embed):
-    submitted = action_submit(
+    try:
+        submitted = _action_submit(request, campaign, form)
+    except FormTokenUsed:
+        why = _("This form was already sent. To send another message, check it and send again.")
+        return _render(request, _with_fresh_token(request, form, embed=embed, why=why))
+    if embed:
+        # A partner's frame may not keep our cookie: the page comes with the POST's answer,
+        # and a reload posts the same submission again (the same action, by its token).
+        response = _thanks(request, campaign, submitted.action, embed=True)
+    else:
+        response = redirect(
+            "alerts:thanks", slug=campaign.slug, action_id=submitted.action.public_id
+        )
+    _remember_submitted(request, response, submitted.action)
+    return response
+
+
+def _action_submit(request, campaign, form):
+    return action_submit(
         campaign=campaign,
         constituent=form.constituent(),
         subject=form.cleaned_data["subject"],
@@ -137,8 +160,52 @@ def _submit(request, campaign, form, embed):
         # The same for every visitor: kept for a moment under a blast (recent.py).
         wording=recent(f"wording:{campaign.pk}", lambda: campaign_wording(campaign)),
     )
-    name = "alerts:embed_thanks" if embed else "alerts:thanks"
-    return redirect(name, slug=campaign.slug, action_id=submitted.action.public_id)
+
+
+# The thanks page shows what one person sent (their officials, their words): only the browser
+# that sent it may see it, by a signed cookie naming the actions it sent, not by the action's
+# id alone, which a replayed form or a shared link could give someone else.
+THANKS_SALT = "alerts.thanks"
+THANKS_MAX_AGE = 60 * 60 * 24 * 30
+THANKS_KEPT = 10
+
+
+def thanks_cookie_name() -> str:
+    return "__Host-thanks" if settings.SESSION_COOKIE_SECURE else "thanks"
+
+
+def thanks_cookie_value(public_ids) -> str:
+    """The signed cookie value that lets a browser see these actions' thanks pages."""
+    value = ",".join(str(pk) for pk in public_ids)
+    return signing.get_cookie_signer(salt=thanks_cookie_name() + THANKS_SALT).sign(value)
+
+
+def _submitted_here(request) -> list[str]:
+    value = request.get_signed_cookie(
+        thanks_cookie_name(), default="", salt=THANKS_SALT, max_age=THANKS_MAX_AGE
+    )
+    return [pk for pk in value.split(",") if pk]
+
+
+def _remember_submitted(request, response, action):
+    public_id = str(action.public_id)
+    held = [public_id, *(pk for pk in _submitted_here(request) if pk != public_id)]
+    response.set_cookie(
+        thanks_cookie_name(),
+        thanks_cookie_value(held[:THANKS_KEPT]),
+        max_age=THANKS_MAX_AGE,
+        path="/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _action_submitted_here(request, campaign, action_id) -> Action:
+    """The action, if this browser sent it; else 404, as for an action that does not exist."""
+    if str(action_id) not in _submitted_here(request):
+        raise Http404("No thanks page for this browser.")
+    return get_object_or_404(Action, campaign=campaign, public_id=action_id)
 
 
 def _decoy_thanks(request, campaign, embed):
@@ -161,9 +228,11 @@ def _thanks_context(request, campaign, *, action):
     }
 
 
-def _thanks(request, campaign, action_id, *, embed, call_errors=None, status=200):
-    action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
+def _thanks(request, campaign, action, *, embed, call_errors=None, status=200):
     outcomes = action_outcomes(action)
+    for outcome in outcomes:
+        # What the page offers to paste: the message without the signature's address.
+        outcome.delivery.paste_body = signed_off(outcome.delivery.body)
     context = _thanks_context(request, campaign, action=action)
     context.update(
         pages.layout(embed),
@@ -181,13 +250,16 @@ def _thanks(request, campaign, action_id, *, embed, call_errors=None, status=200
 
 
 def thanks(request, slug, action_id):
-    return _thanks(request, _live_campaign(slug), action_id, embed=False)
+    campaign = _live_campaign(slug)
+    action = _action_submitted_here(request, campaign, action_id)
+    return _thanks(request, campaign, action, embed=False)
 
 
 @xframe_options_exempt
 def embed_thanks(request, slug, action_id):
     campaign = _live_campaign(slug)
-    return _framed_for_partners(_thanks(request, campaign, action_id, embed=True), campaign)
+    action = _action_submitted_here(request, campaign, action_id)
+    return _framed_for_partners(_thanks(request, campaign, action, embed=True), campaign)
 
 
 CALL_LIMIT = abuse.Limit("call", 30, 3600)
@@ -197,7 +269,7 @@ CALL_LIMIT = abuse.Limit("call", 30, 3600)
 def call_logged(request, slug, action_id):
     """ "I called": one of this action's officials, and how the call went."""
     campaign = _live_campaign(slug)
-    action = get_object_or_404(Action, campaign=campaign, public_id=action_id)
+    action = _action_submitted_here(request, campaign, action_id)
     if not abuse.hit(CALL_LIMIT, abuse.client_ip(request)):
         exc = abuse.RateLimited(retry_after=abuse.retry_after(CALL_LIMIT), limit="call")
         return abuse.rate_limited_response(request, exc)
@@ -208,7 +280,7 @@ def call_logged(request, slug, action_id):
         call_log(action=action, official_id=pk, outcome=request.POST.get("outcome", ""))
     except ValidationError as exc:
         errors = {"official": official_id, "messages": exc.messages}
-        return _thanks(request, campaign, action_id, embed=False, call_errors=errors, status=400)
+        return _thanks(request, campaign, action, embed=False, call_errors=errors, status=400)
     url = reverse("alerts:thanks", args=[campaign.slug, action.public_id])
     return redirect(f"{url}?called={official_id}#official-{official_id}")
 

@@ -12,6 +12,7 @@ from alerts.notifications import confirmation_send
 from alerts.selectors import delivery_status
 from legislators.models import Official
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
+from tests.support.thanks import hold_thanks
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,7 @@ def action_with_every_kind():
 
 def test_the_thanks_page_says_per_official_what_will_happen(client, action_with_every_kind):
     action = action_with_every_kind
+    hold_thanks(client, action)
     url = reverse("alerts:thanks", args=[action.campaign.slug, action.public_id])
     body = html.unescape(client.get(url).content.decode())
     assert (
@@ -139,6 +141,7 @@ def test_a_sent_delivery_reads_as_accepted_on_the_thanks_page(client):
     official = OfficialFactory(title="Senator", name="Robin Vale", channel="cwc",
                                cwc_office="SVA01")  # fmt: skip
     DeliveryFactory(action=action, official=official, status=S.SENT, sent_at=timezone.now())
+    hold_thanks(client, action)
     url = reverse("alerts:thanks", args=[action.campaign.slug, action.public_id])
     body = html.unescape(client.get(url).content.decode())
     assert (

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests.factories import CampaignFactory, three_email_officials
 from tests.support.forms import submit_actions
+from tests.support.thanks import thanks_cookie_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +23,13 @@ def thanks_url(live_server):
     campaign = CampaignFactory(targets=officials, goal=10)
     [action] = submit_actions(campaign, officials, 1)
     submit_actions(campaign, officials, 2, tag="others")
-    return live_server.url + reverse("alerts:thanks", args=[campaign.slug, action.public_id])
+    url = live_server.url + reverse("alerts:thanks", args=[campaign.slug, action.public_id])
+    return url, thanks_cookie_for(live_server.url, action)
 
 
 def test_the_count_is_polled_once_a_minute_and_not_while_hidden(page, thanks_url):
+    thanks_url, cookie = thanks_url
+    page.context.add_cookies([cookie])
     asked = []
     page.on("request", lambda r: asked.append(r.url) if "count.json" in r.url else None)
     page.clock.install()
@@ -50,5 +54,7 @@ def test_the_count_is_polled_once_a_minute_and_not_while_hidden(page, thanks_url
 
 
 def test_without_javascript_the_count_is_on_the_page(page_nojs, thanks_url):
+    thanks_url, cookie = thanks_url
+    page_nojs.context.add_cookies([cookie])
     page_nojs.goto(thanks_url)
     assert "3 of 10 people have taken action." in page_nojs.locator(".goal-count").inner_text()

@@ -183,17 +183,18 @@ def test_the_embed_journey_works_without_a_csrf_cookie(campaign, email_officials
 
     message, sent = _walk(browser, url, first)
     assert _frame_ancestors(message) == f"'self' {PARTNER}"
-    assert sent.status_code == 302
+    # The thanks page comes with the POST's answer: a partner's frame may not keep our cookie.
+    assert sent.status_code == 200
+    assert "Thank you for taking action" in sent.content.decode()
     action = Action.objects.get()
-    thanks = reverse("alerts:embed_thanks", args=[campaign.slug, action.public_id])
-    assert sent["Location"] == thanks
     assert set(action.deliveries.values_list("official", flat=True)) == {
         o.pk for o in email_officials
     }
-    page = browser.get(thanks)
-    assert page.status_code == 200
-    assert _frame_ancestors(page) == f"'self' {PARTNER}"
-    assert "X-Frame-Options" not in page
+    thanks = reverse("alerts:embed_thanks", args=[campaign.slug, action.public_id])
+    for page in (sent, browser.get(thanks)):  # and again where the frame kept it
+        assert page.status_code == 200
+        assert _frame_ancestors(page) == f"'self' {PARTNER}"
+        assert "X-Frame-Options" not in page
 
 
 def test_the_campaign_page_itself_still_requires_csrf(campaign, form_data):
