@@ -1,7 +1,9 @@
 import ipaddress
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -76,11 +78,35 @@ def validate_origin(value: str) -> None:
         )
 
 
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def validate_https_origin(value: str) -> None:
+    """A partner origin served over https (plain http only for loopback, and only in DEBUG).
+
+    A page that reaches the visitor over plain http can be rewritten on the way, and with it
+    what our framed form shows and where the visitor types. A malformed origin is left to
+    `validate_origin`.
+    """
+    origin = normalize_origin(value)
+    if origin is None or origin.startswith("https://"):
+        return
+    if settings.DEBUG and urlsplit(origin).hostname in _LOOPBACK_HOSTS:
+        return
+    raise ValidationError(
+        _("Enter an https:// origin: %(origin)s is plain http, which anyone on the way can alter."),
+        code="origin_insecure",
+        params={"origin": origin},
+    )
+
+
 def validate_origin_lines(value):
-    """A campaign's embedding partners, one origin a line, each valid by `validate_origin`."""
+    """A campaign's embedding partners, one origin a line, each valid by `validate_origin` and
+    over https."""
     for line in (value or "").splitlines():
         if line.strip():
             validate_origin(line.strip())
+            validate_https_origin(line.strip())
 
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,18}[0-9]$")

@@ -1,7 +1,13 @@
 """Configuration mistakes `manage.py check` should catch before a deployment sends anything."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+from django.core.checks import Warning as CheckWarning
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+
+from ..models import Campaign
+from ..validators import validate_https_origin
 
 PLACEHOLDERS = {"cwc-operator@example.org", "000-000-0000", "Delivery Operator"}
 
@@ -102,3 +108,34 @@ def celery_timings_keep_deliveries_single(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.database)
+def partner_origins_use_https(app_configs, databases=None, **kwargs):
+    """Campaigns saved before partner origins had to be https: each plain-http one is named,
+    to be corrected in the admin. A database check (`check --database default`, and `migrate`
+    runs it), and a warning, so it never stops a deployment's migrations."""
+    if not databases or "default" not in databases:
+        return []
+    try:
+        campaigns = list(
+            Campaign.objects.exclude(allowed_origins="").values_list("slug", "allowed_origins")
+        )
+    except DatabaseError:  # before the first migration, or mid-way through them
+        return []
+    warnings = []
+    for slug, origins in campaigns:
+        for origin in origins.split():
+            try:
+                validate_https_origin(origin)
+            except ValidationError:
+                warnings.append(
+                    CheckWarning(
+                        f"Campaign {slug!r} lets {origin} embed its form over plain http.",
+                        hint="Change it to the partner's https:// origin in the admin, or "
+                        "remove it.",
+                        obj=slug,
+                        id="alerts.W001",
+                    )
+                )
+    return warnings
