@@ -1,16 +1,24 @@
 """The deployment files, checked without Docker: docker-compose.yml, Dockerfile, .env.example.
 
-Plain file parsing only: no database, no network, no Docker daemon.
+File parsing, and the Redis service's own command run as a throwaway `redis-server` on a free
+loopback port: no database, no network, no Docker daemon.
 """
 
 import json
+import os
 import re
 import shlex
+import signal
+import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import yaml
+
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "browser-worker", "beat")
@@ -174,3 +182,72 @@ def test_every_env_example_variable_is_read_by_the_settings():
     )
     unread = [name for name in names if not re.search(rf"""["']{name}["']""", settings_source)]
     assert not unread, f".env.example names variables the settings never read: {unread}"
+
+
+# --- Redis: the broker holds deliveries not yet sent ---------------------------------------
+
+
+def _redis_script(services, *, port, data_dir):
+    """The redis service's own command, as compose would run it (`$$` is a literal `$`), moved
+    to a free loopback port and a temporary directory."""
+    words = _words(services["redis"]["command"])
+    assert words[:2] == ["sh", "-c"]
+    script = services["redis"]["command"][2].replace("$$", "$")
+    assert "--dir /data" in script
+    return script.replace("--dir /data", f"--dir {data_dir}") + f" --port {port} --bind 127.0.0.1"
+
+
+def test_redis_keeps_its_data_on_a_volume_and_app_services_use_its_password(services):
+    redis_service = services["redis"]
+    assert "redisdata:/data" in redis_service["volumes"]
+    assert "redisdata" in yaml.safe_load((ROOT / "docker-compose.yml").read_text())["volumes"]
+    password = redis_service["environment"]["REDIS_PASSWORD"]
+    assert password.startswith("${REDIS_PASSWORD:?"), "no default: compose refuses without one"
+    for name in APP_SERVICES:
+        assert urlsplit(_environment(services[name])["REDIS_URL"]).password == "${REDIS_PASSWORD}"
+    health = " ".join(redis_service["healthcheck"]["test"])
+    assert "REDISCLI_AUTH" in health and "PONG" in health
+
+
+def test_the_compose_redis_command_asks_a_password_never_evicts_and_persists(services, tmp_path):
+    """Run the service's command for real (a throwaway redis-server on a free port)."""
+    port = free_port()
+    script = _redis_script(services, port=port, data_dir=tmp_path)
+    environment = {**os.environ, "REDIS_PASSWORD": "s3cretWord"}
+
+    def start():
+        process = subprocess.Popen(
+            ["sh", "-c", script],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        client = redis.Redis(port=port, password="s3cretWord", socket_timeout=2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return process, client
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline, "the compose redis command did not start"
+                time.sleep(0.05)
+
+    def stop(process):
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+    process, client = start()
+    try:
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            redis.Redis(port=port, socket_timeout=2).ping()
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        client.rpush("action-alerts", "a delivery task")
+    finally:
+        stop(process)
+    process, client = start()
+    try:
+        assert client.lrange("action-alerts", 0, -1) == [b"a delivery task"]
+    finally:
+        stop(process)
