@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
+from ..notifications import mailbox_key
+
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -154,14 +156,15 @@ class RateLimited(Exception):
 
 
 def check_submission(*, request: HttpRequest, email: str | None) -> None:
-    """Count one submission against the client's address and, if given, its email address.
+    """Count one submission against the client's address and, if given, its email address's
+    mailbox (`mailbox_key`: `Ann+1@x` and `ann@x` are one allowance, as are Gmail's dots).
 
     Raises `RateLimited` when either is over its limit. Call it only for a submission that is
     about to be stored, so a mistyped form does not use up anyone's allowance.
     """
     checks = [(IP_LIMIT(), _ip_bucket(client_ip(request)))]
     if email:
-        checks.append((EMAIL_LIMIT(), email.strip().casefold()))
+        checks.append((EMAIL_LIMIT(), mailbox_key(email)))
     for (limit, _key), allowed in zip(checks, _hits(checks), strict=True):
         if not allowed:
             raise RateLimited(retry_after=retry_after(limit), limit=limit.name)

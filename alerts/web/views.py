@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..messages import signed_off
 from ..models import Action, Call, Campaign, Delivery
-from ..notifications import ConfirmationLinkError, action_for_confirmation
+from ..notifications import ConfirmationLinkError, action_to_confirm, confirmation_code_matches
 from ..selectors import action_outcomes, actions_counted
 from ..services import FormTokenUsed, action_confirm, action_submit, call_log, campaign_wording
 from . import abuse, pages
@@ -295,10 +295,14 @@ def campaign_count(request, slug):
 
 
 @require_http_methods(["GET", "POST"])
-def confirm(request, token):
-    """GET only shows a button: mail scanners that fetch links must not confirm anything."""
+def confirm(request, action_id):
+    """The emailed link's page. GET only shows the form (mail scanners fetch links and must
+    confirm nothing); the POST confirms when it carries the action's code. The code never
+    travels in a URL the server sees: the link holds it in its fragment, which the page's
+    script copies into the form, and without JavaScript the constituent types it from the
+    email. So access logs, proxies and Referer headers hold the action's id, never the code."""
     try:
-        action = action_for_confirmation(token)
+        action = action_to_confirm(action_id)
     except ConfirmationLinkError as exc:
         status = 410 if exc.expired else 404
         return render(
@@ -306,11 +310,32 @@ def confirm(request, token):
         )
     context = {"action": action, "campaign": action.campaign}
     if request.method == "POST":
-        queued = action_confirm(action=action)
-        context.update(already_confirmed=queued is None, queued=queued or 0)
-        return render(request, "alerts/confirm_done.html", context)
+        if action.confirmed_at is not None:
+            context.update(already_confirmed=True, queued=0)
+            return render(request, "alerts/confirm_done.html", context)
+        if not abuse.hit(confirm_code_limit(), str(action.public_id)):
+            limit = confirm_code_limit()
+            exc = abuse.RateLimited(retry_after=abuse.retry_after(limit), limit=limit.name)
+            return abuse.rate_limited_response(request, exc)
+        entered = request.POST.get("code", "")
+        if confirmation_code_matches(action, entered):
+            queued = action_confirm(action=action)
+            context.update(already_confirmed=queued is None, queued=queued or 0)
+            return render(request, "alerts/confirm_done.html", context)
+        context["code_error"] = (
+            _("Enter the code from the email we sent you.")
+            if not entered.strip()
+            else _("That is not the code in the email we sent you. Check it and try again.")
+        )
     context["officials"] = [
         d.official
         for d in action.deliveries.select_related("official").exclude(status=Delivery.Status.FAILED)
     ]
-    return render(request, "alerts/confirm.html", context)
+    status = 400 if "code_error" in context else 200
+    return render(request, "alerts/confirm.html", context, status=status)
+
+
+def confirm_code_limit() -> abuse.Limit:
+    """Tries at one action's confirmation code: 10 an hour, so its 40 bits hold for the
+    link's 7 days (under 1 in 10^8 for a guesser)."""
+    return abuse.Limit("confirm-code", 10, 3600)

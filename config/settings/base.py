@@ -377,3 +377,6 @@ RATE_LIMIT_PER_IP = env.int("RATE_LIMIT_PER_IP", default=30)
 RATE_LIMIT_PER_EMAIL = env.int("RATE_LIMIT_PER_EMAIL", default=5)
 # Length of the fixed rate-limit window, in seconds.
 RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=3600)
+# Confirmation emails (and reminders) one mailbox may receive per UTC day, however its address
+# is written (case, +tags, Gmail's dots): more actions are kept, their emails held back.
+CONFIRMATIONS_PER_RECIPIENT_PER_DAY = env.int("CONFIRMATIONS_PER_RECIPIENT_PER_DAY", default=3)

@@ -128,12 +128,11 @@ def test_the_confirmation_email_says_the_same(action_with_every_kind, mailoutbox
         "House's CWC system"
     ) in going
     assert f"- Senator Robin Vale: {FORM}" in rest
-    assert (
-        "please send this one yourself through the office's contact form; here is your text"
-    ) in rest
+    assert "Once you confirm, the page shows your message to send there" in mail.body
     assert "Why: Its web form asks for a CAPTCHA." in rest
     assert "Call 202-224-3121 (Washington office)" in rest
-    assert "Protect civilians\n\nDear Senator Vale,\n\nAct.\n" in rest
+    # The text itself waits for the confirmed page: the address is not proved yet (issue 14).
+    assert "Dear Senator Vale" not in mail.body
 
 
 def test_a_sent_delivery_reads_as_accepted_on_the_thanks_page(client):

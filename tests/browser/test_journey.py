@@ -45,7 +45,8 @@ DROPPED = "us-vice-president"  # the executive the journeys untick
 
 SUBJECT = "Act now at the Security Council for Artsakh"
 OWN_WORDS = "My grandparents were born in Stepanakert. Please do not look away."
-CONFIRM_LINK_RE = re.compile(r"https?://\S+?/confirm/[^/\s]+/")
+# The code rides in the fragment (never sent to the server); the page copies it into its form.
+CONFIRM_LINK_RE = re.compile(r"https?://\S+?/confirm/[^/\s]+/#code=[0-9A-Z-]+")
 MAIL_TIMEOUT = 30
 SANDBOX_EMAIL = "sandbox@organizers.example"  # as in tests/conftest.py
 

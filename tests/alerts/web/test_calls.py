@@ -180,7 +180,12 @@ def test_the_confirmation_email_lists_numbers_and_scripts(
     assert "Call 202-225-4176 (Washington office)" in mail.body
     assert "Call 818-555-0102 (Glendale office)" in mail.body
     assert "Call 202-647-0000 (Washington office)" in mail.body
-    assert "What to say: My name is Ani Petrosyan. Please act, Secretary of State." in mail.body
+    # The organizer's script, the name left for the caller: the email carries nothing the
+    # submitter typed until the address is confirmed (issue 14).
+    assert (
+        "What to say: My name is {constituent_name}. Please act, Secretary of State." in mail.body
+    )
+    assert "Petrosyan" not in mail.body
 
 
 # --- "I called" ---------------------------------------------------------------------------
