@@ -19,6 +19,7 @@ from .delivery.engine import (
     deliveries_sweep,
 )
 from .notifications import confirmation_send, failure_notice_send, reminders_send
+from .privacy import personal_data_purge
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +136,9 @@ def sweep(now=None) -> dict[str, int]:
         "confirmations": enqueue_each(send_confirmation, found.unconfirmed),
         "notices": failure_notices_enqueue(delivery_ids=found.unnotified),
     }
+
+
+@shared_task(name="alerts.purge_personal_data")
+def purge_personal_data() -> dict[str, int]:
+    """Daily (beat): see `privacy.personal_data_purge`."""
+    return personal_data_purge().as_dict()

@@ -249,6 +249,11 @@ WEB_FORM_BROKEN_AFTER = env.int("WEB_FORM_BROKEN_AFTER", default=3)
 # Screenshots of each fill's last page; purged with the delivery's other personal data.
 WEB_FORM_EVIDENCE_DIR = env.path("WEB_FORM_EVIDENCE_DIR", default=VAR_DIR / "evidence")
 
+# --- Personal data (alerts/privacy.py) -------------------------------------------------------
+# Constituents' names, addresses, phone numbers and words are anonymised this many days after
+# their action (daily, by beat); counts and delivery outcomes stay. The privacy notice says so.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=180)
+
 # Who is told when an office's web form breaks (Django's mail_managers).
 MANAGERS = [("Organizers", address) for address in env.list("MANAGERS_EMAILS", default=[])]
 
@@ -331,6 +336,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "alerts.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
     "send-confirmation-reminders": {"task": "alerts.send_reminders", "schedule": 15 * 60},
+    "purge-personal-data": {"task": "alerts.purge_personal_data", "schedule": 24 * 3600},
 }
 if SENATE_CWC_OFFICES_URL:  # the Senate's CWC active-offices list, re-read daily
     CELERY_BEAT_SCHEDULE["refresh-senate-cwc-offices"] = {
