@@ -12,6 +12,13 @@ from legislators.lookup import AddressError, normalize_zip
 # Control characters and the Unicode line/paragraph separators: anything that could break a
 # mail header into two, or hide text.
 _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
+# Invisible formatting (zero-width spaces, the byte-order mark, U+180E) and the bidirectional
+# controls (U+200E/F, U+202A-U+202E, U+2066-U+2069) hide text or show it in another order than
+# the one it is sent in; surrogates and private-use characters mean nothing to an office.
+_HIDDEN_CATEGORIES = {"Cf", "Cs", "Co"}
+# Zero-width (non-)joiners spell words in some scripts (Persian, the Indic ones): taken
+# between two letters, where they join or part them, and nowhere else.
+_JOINERS = {"\u200c", "\u200d"}
 
 
 def validate_zip_code(value):
@@ -22,16 +29,62 @@ def validate_zip_code(value):
         raise ValidationError(str(exc), code="zip") from exc
 
 
+def _is_noncharacter(ch: str) -> bool:
+    """U+FDD0-U+FDEF and the last two code points of every plane: never text, and not
+    allowed in XML (a CWC message)."""
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def _is_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM"
+
+
+def _joins_letters(value: str, i: int) -> bool:
+    return (
+        value[i] in _JOINERS
+        and 0 < i < len(value) - 1
+        and _is_letter(value[i - 1])
+        and _is_letter(value[i + 1])
+    )
+
+
+def _hidden_character(value: str) -> str | None:
+    for i, ch in enumerate(value):
+        if _joins_letters(value, i):
+            continue
+        if unicodedata.category(ch) in _HIDDEN_CATEGORIES or _is_noncharacter(ch):
+            return ch
+    return None
+
+
+def _refuse_hidden(value: str) -> None:
+    ch = _hidden_character(value)
+    if ch is not None:
+        raise ValidationError(
+            _(
+                "Remove the invisible character %(code)s (%(name)s): invisible and "
+                "text-direction characters can hide or reorder what you wrote."
+            ),
+            params={"code": f"U+{ord(ch):04X}", "name": unicodedata.name(ch, "unnamed")},
+            code="hidden_char",
+        )
+
+
 def validate_single_line(value):
+    """A name, an address line, a subject: one line, and nothing in it that does not show."""
     if any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in value or ""):
         raise ValidationError(
             _("Use a single line without line breaks or control characters."), code="control_char"
         )
+    _refuse_hidden(value or "")
 
 
 def validate_multi_line(value):
     if any(
-        unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES and ch not in "\n\r\t"
+        (unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES and ch not in "\n\r\t")
+        or unicodedata.category(ch) == "Cs"
+        or _is_noncharacter(ch)
         for ch in value or ""
     ):
         raise ValidationError(_("Remove the invisible control characters."), code="control_char")
