@@ -372,6 +372,17 @@ GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 # campaign, its counter), in seconds; 0 turns it off. A change shows within that time.
 PUBLIC_CACHE_SECONDS = env.float("PUBLIC_CACHE_SECONDS", default=2.0)
 
+# --- Request bodies --------------------------------------------------------------------------
+# The public form's largest honest POST is about 65 KB (5,000 characters of words, each up to
+# 12 bytes URL-encoded): twice that for any form's fields, multipart ones included, then 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 128 * 1024
+# Django's default; a cosigner paste of all of Congress posts about 540 rows.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Nothing on the site takes a file: a multipart POST with one is refused (400) at its first
+# file part, so no upload is ever written to a temporary file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
 # --- Abuse controls and framing -------------------------------------------------------------
 # Our reverse proxies in front of gunicorn; 0 ignores X-Forwarded-For and trusts REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
