@@ -122,6 +122,10 @@ def test_the_admin_works_under_the_policy(csp_page, live_server, admin_client):
     """Signed in as the admin fixture is (with its second factor, where the admin asks one):
     the admin's own scripts run, e.g. the slug filled in from the title as it is typed."""
     page = csp_page
+    response = page.goto(live_server.url + reverse("admin:login"))
+    assert "script-src 'self'" in _policy(response)
+    assert_nothing_refused(page, "admin sign-in")
+
     session = admin_client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
