@@ -253,6 +253,10 @@ WEB_FORM_EVIDENCE_DIR = env.path("WEB_FORM_EVIDENCE_DIR", default=VAR_DIR / "evi
 # Constituents' names, addresses, phone numbers and words are anonymised this many days after
 # their action (daily, by beat); counts and delivery outcomes stay. The privacy notice says so.
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=180)
+# Where the privacy notice tells constituents to ask for an export or erasure of their data
+# (done with manage.py export_constituent / erase_constituent); empty: the address mail is
+# sent from (DEFAULT_FROM_EMAIL), which constituents' replies reach.
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="")
 
 # Who is told when an office's web form breaks (Django's mail_managers).
 MANAGERS = [("Organizers", address) for address in env.list("MANAGERS_EMAILS", default=[])]

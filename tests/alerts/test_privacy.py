@@ -418,6 +418,24 @@ def test_an_empty_address_is_refused_and_changes_nothing(two_people):
     assert not Erasure.objects.exists()
 
 
+# --- the notice ----------------------------------------------------------------------------
+
+
+def test_the_privacy_notice_states_the_retention_and_where_to_ask(client, settings):
+    settings.PERSONAL_DATA_RETENTION_DAYS = 42
+    settings.PRIVACY_CONTACT_EMAIL = "privacy@organizers.example"
+    page = client.get(reverse("alerts:privacy")).content.decode()
+    assert "We keep your details for 42 days after you take action." in page
+    assert '<a href="mailto:privacy@organizers.example">privacy@organizers.example</a>' in page
+    # The old, unkept promise: a "retention period" that nothing enforced.
+    assert "retention period" not in page
+
+    settings.PRIVACY_CONTACT_EMAIL = ""
+    settings.DEFAULT_FROM_EMAIL = "Campaign Team <team@organizers.example>"
+    page = client.get(reverse("alerts:privacy")).content.decode()
+    assert 'href="mailto:team@organizers.example"' in page
+
+
 # --- beat and the worker -------------------------------------------------------------------
 
 
