@@ -31,7 +31,6 @@ from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .models import Action, ActionCount, Attempt, Delivery, DeliveryStatus, Erasure
@@ -106,20 +105,10 @@ def _not_counted() -> Q:
     return Q(confirmed_at__isnull=True, campaign__double_opt_in=True)
 
 
-def _unconfirmed_expired(*, now, cutoff):
-    """Unconfirmed actions that will never count: their last confirmation link (the email's,
-    or the reminder's, each valid CONFIRM_MAX_AGE) has expired, or they are older than
-    `cutoff` (should retention be set shorter than a link lives)."""
-    last_link = Greatest(
-        F("created_at"),
-        Coalesce("confirmation_sent_at", "created_at"),
-        Coalesce("reminder_sent_at", "created_at"),
-    )
-    return (
-        Action.objects.alias(last_link=last_link)
-        .filter(_not_counted())
-        .filter(Q(last_link__lt=now - CONFIRM_MAX_AGE) | Q(created_at__lt=cutoff))
-    )
+def _unconfirmed_expired(*, now):
+    """Unconfirmed actions that will never count: their link, which works for
+    CONFIRM_MAX_AGE from the submission (`notifications.action_to_confirm`), has expired."""
+    return Action.objects.filter(_not_counted(), created_at__lt=now - CONFIRM_MAX_AGE)
 
 
 def _retention_cutoff(now) -> dt.datetime:
@@ -145,12 +134,12 @@ def _actions_of(email: str):
 
 def personal_data_purge(*, now=None, dry_run: bool = False) -> Forgotten:
     """The daily purge (beat, `manage.py purge_personal_data`): actions whose confirmation
-    link expired unused are deleted; actions older than PERSONAL_DATA_RETENTION_DAYS are
-    anonymised (deleted if they never counted). `dry_run` counts the actions and writes
+    link expired unused are deleted; actions older than PERSONAL_DATA_RETENTION_DAYS (always
+    longer than a link works) are anonymised. `dry_run` counts the actions and writes
     nothing."""
     now = now or timezone.now()
     cutoff = _retention_cutoff(now)
-    to_remove = _unconfirmed_expired(now=now, cutoff=cutoff)
+    to_remove = _unconfirmed_expired(now=now)
     to_anonymise = (
         Action.objects.filter(created_at__lt=cutoff).exclude(email="").exclude(_not_counted())
     )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from alerts import privacy, tasks
 from alerts.models import Action, ActionCount, Attempt, Call, Delivery, Erasure
-from alerts.notifications import CONFIRM_MAX_AGE
+from alerts.notifications import CONFIRM_MAX_AGE, ConfirmationLinkError, action_to_confirm
 from alerts.selectors import actions_counted, delivery_stats
 from alerts.services import action_confirm
 from alerts.web import abuse
@@ -261,18 +261,28 @@ def test_the_purge_deletes_unconfirmed_actions_once_their_link_has_expired(
     assert count_agrees(campaign)
 
 
-def test_a_reminder_keeps_an_unconfirmed_action_while_its_link_can_still_be_used(
-    client, email_officials, evidence_dir
+def test_an_unconfirmed_action_goes_when_its_link_stops_working_not_before(
+    client, email_officials, evidence_dir, monkeypatch
 ):
+    """The purge's expiry is the confirmation page's own (`action_to_confirm`), a reminder
+    sent or not."""
     campaign = CampaignFactory(targets=email_officials, double_opt_in=True)
     action = Person("reminded", ip="203.0.113.10").submit(client, campaign, email_officials)
-    reminded_at = action.created_at + dt.timedelta(days=2)
     Action.objects.filter(pk=action.pk).update(
-        confirmation_sent_at=action.created_at, reminder_sent_at=reminded_at
+        confirmation_sent_at=action.created_at,
+        reminder_sent_at=action.created_at + dt.timedelta(days=1),
     )
-    privacy.personal_data_purge(now=action.created_at + CONFIRM_MAX_AGE + dt.timedelta(hours=1))
+    expires = action.created_at + CONFIRM_MAX_AGE
+
+    monkeypatch.setattr(timezone, "now", lambda: expires - dt.timedelta(minutes=1))
+    assert action_to_confirm(action.public_id).pk == action.pk
+    privacy.personal_data_purge()
     assert Action.objects.filter(pk=action.pk).exists()
-    privacy.personal_data_purge(now=reminded_at + CONFIRM_MAX_AGE + dt.timedelta(hours=1))
+
+    monkeypatch.setattr(timezone, "now", lambda: expires + dt.timedelta(minutes=1))
+    with pytest.raises(ConfirmationLinkError):
+        action_to_confirm(action.public_id)
+    privacy.personal_data_purge()
     assert not Action.objects.filter(pk=action.pk).exists()
 
 
