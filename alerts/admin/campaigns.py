@@ -1,9 +1,12 @@
 """Campaigns, their policy asks, and the calls constituents logged."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Length
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from legislators.models import Official
@@ -12,6 +15,7 @@ from ..messages import validate_message_template, validate_subject_template
 from ..models import Action, Call, Campaign, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
 from ..services import officials_reach, web_form_topic_mapping
+from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
 
@@ -113,6 +117,7 @@ def _unverified_warning(campaign, targets) -> str:
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignAdminForm
+    change_form_template = "admin/alerts/campaign/change_form.html"
     list_display = (
         "title",
         "slug",
@@ -254,6 +259,22 @@ class CampaignAdmin(admin.ModelAdmin):
             ),
         )
         return format_html('<table class="calls-per-office">{}{}</table>', header, body)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        pages = [
+            ("dashboard/", dashboard_view, "dashboard"),
+            ("report/", staffer_report_view, "report"),
+            ("report/csv/", staffer_report_csv_view, "report_csv"),
+        ]
+        return [
+            path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(partial(view, self)),
+                name=f"{prefix}_{name}",
+            )
+            for route, view, name in pages
+        ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
         for campaign in Campaign.objects.live():
