@@ -1,5 +1,9 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from . import states
 
@@ -129,6 +133,14 @@ class Official(models.Model):
     title = models.CharField(max_length=120, help_text="The office, e.g. 'Secretary of State'.")
     name = models.CharField(max_length=200, help_text="Who holds the office now.")
     last_name = models.CharField(max_length=100, help_text="Used in salutations.")
+    salutation = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="How a message greets this office, without the comma: 'Dear Secretary "
+        "Rubio', 'Dear Madam Secretary'. A salutation naming the holder is used only while the "
+        "holder is verified. Blank: 'Dear Senator Kim' (title and last name) for a member of "
+        "Congress, the office's title ('Dear Secretary of State') for an executive office.",
+    )
 
     channel = models.CharField(max_length=12, choices=Channel.choices)
     email = models.EmailField(blank=True)
@@ -170,6 +182,40 @@ class Official(models.Model):
 
     def __str__(self):
         return f"{self.title} {self.name}"
+
+    def clean(self):
+        super().clean()
+        self._clean_salutation()
+
+    def _clean_salutation(self):
+        """A new holder with the old salutation would be greeted by their predecessor's name."""
+        if self.pk is None or not self.salutation:
+            return
+        before = Official.objects.filter(pk=self.pk).values("last_name", "salutation").first()
+        if (
+            before
+            and before["last_name"]
+            and before["last_name"] != self.last_name
+            and before["salutation"] == self.salutation
+            and names_person(self.salutation, before["last_name"])
+        ):
+            raise ValidationError(
+                {
+                    "salutation": _(
+                        "This salutation greets %(previous)s, who no longer holds the office "
+                        "here: write one for %(holder)s, or clear it."
+                    )
+                    % {"previous": before["last_name"], "holder": self.name or _("the office")}
+                }
+            )
+
+
+def names_person(text: str, last_name: str) -> bool:
+    """Whether `text` mentions `last_name` as a word ("Dear Secretary Rubio" names Rubio)."""
+    last_name = last_name.strip()
+    if not last_name:
+        return False
+    return re.search(rf"(?<!\w){re.escape(last_name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def house_seat(state: str, district: int) -> str:
