@@ -486,6 +486,17 @@ class Delivery(models.Model):
         help_text="The holder named; empty when the message addressed the office alone.",
     )
     salutation = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Whom the message was addressed to when it was written, kept as sent: a later holder of
+    # the office, or an edited salutation, never rewrites what an action's pages show.
+    addressed_title = models.CharField(max_length=120, blank=True, default="", db_default="")
+    addressed_name = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The holder named; empty when the message addressed the office alone.",
+    )
+    salutation = models.CharField(max_length=200, blank=True, default="", db_default="")
     subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
     organization_statement = models.TextField()
     constituent_message = models.TextField(blank=True)
