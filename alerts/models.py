@@ -56,14 +56,6 @@ class CampaignQuerySet(models.QuerySet):
             status=Campaign.Status.LIVE,
         )
 
-    def ended(self, *, now=None):
-        """Closed, or live past its end time (the beat closes those within a minute): their
-        pages stay up and say the campaign has ended."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(status=Campaign.Status.CLOSED) | Q(status=Campaign.Status.LIVE, ends_at__lte=now)
-        )
-
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
@@ -181,24 +173,6 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.title
-
-
-# The only moves a campaign's status may make (`lifecycle.campaign_status_set`, which also
-# refuses an incomplete campaign going scheduled or live: `selectors.campaign_move_problems`):
-#   draft ──schedule──► scheduled ──beat, at starts_at──► live ──beat at ends_at, or by hand──► closed
-#     ▲                   │  │                              ▲                                  │
-#     └───unschedule──────┘  └──cancelled, or its end passed ──► closed ──reopened──► live ◄───┘
-#   draft ──go live now──► live
-CAMPAIGN_TRANSITIONS = {
-    Campaign.Status.DRAFT: {Campaign.Status.SCHEDULED, Campaign.Status.LIVE},
-    Campaign.Status.SCHEDULED: {
-        Campaign.Status.DRAFT,
-        Campaign.Status.LIVE,
-        Campaign.Status.CLOSED,
-    },
-    Campaign.Status.LIVE: {Campaign.Status.CLOSED},
-    Campaign.Status.CLOSED: {Campaign.Status.LIVE},
-}
 
 
 class PolicyAsk(models.Model):
@@ -475,17 +449,6 @@ class Delivery(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     variant = models.CharField(max_length=9, choices=Variant.choices)
 
-    # Whom the message was addressed to when it was written, kept as sent: a later holder of
-    # the office, or an edited salutation, never rewrites what an action's pages show.
-    addressed_title = models.CharField(max_length=120, blank=True, default="", db_default="")
-    addressed_name = models.CharField(
-        max_length=200,
-        blank=True,
-        default="",
-        db_default="",
-        help_text="The holder named; empty when the message addressed the office alone.",
-    )
-    salutation = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Whom the message was addressed to when it was written, kept as sent: a later holder of
     # the office, or an edited salutation, never rewrites what an action's pages show.
     addressed_title = models.CharField(max_length=120, blank=True, default="", db_default="")
