@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+import time
 import uuid
 
 from django.conf import settings
@@ -241,6 +242,17 @@ def new_referral_code():
     return secrets.token_urlsafe(6)
 
 
+def time_ordered_uuid() -> uuid.UUID:
+    """A version 7 UUID (RFC 9562): the time in milliseconds, then 74 random bits. Rows
+    written together sit together in their unique index, so a submission into a table of
+    millions touches the index's last pages, not one random page (read, dirtied and logged
+    whole after each checkpoint) per row."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    return uuid.UUID(int=value)
+
+
 class ActionQuerySet(models.QuerySet):
     def counted(self):
         """Actions that count toward a campaign's goal: confirmed, or needing no confirmation."""
@@ -253,7 +265,7 @@ class Action(models.Model):
     # Who the constituent is and where they live: what the form asks and the message signs.
     CONTACT_FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "zip_code")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="actions")
 
     prefix = models.CharField(max_length=10, blank=True, choices=PREFIXES)
@@ -296,10 +308,10 @@ class Action(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["campaign", "email"]),
             # The 24-hour repeat check matches the email whatever its case (`email__iexact`,
             # UPPER(email) on PostgreSQL): without this it reads every action of the campaign.
-            models.Index(F("campaign"), Upper("email"), name="action_campaign_upper_email"),
+            # The email first, so a person's actions on every campaign are found by it too.
+            models.Index(Upper("email"), F("campaign"), name="action_upper_email_campaign"),
         ]
 
     def __str__(self):
@@ -433,7 +445,7 @@ class Delivery(models.Model):
     Status = DeliveryStatus
 
     # A UUID, so the Message-ID (and later the CWC DeliveryId) can be derived from it.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=time_ordered_uuid, editable=False)
     # Found by action through the (action, official) unique constraint's index.
     action = models.ForeignKey(
         Action, on_delete=models.CASCADE, related_name="deliveries", db_index=False

@@ -45,11 +45,10 @@ def _live_campaign(slug):
 
 
 def _live_campaign_for_show(request, slug):
-    """A GET is shown the live campaign as it was a moment ago (web/recent.py); a POST, which
-    writes, always reads it afresh."""
-    if request.method == "GET":
-        return recent(f"live-campaign:{slug}", lambda: _live_campaign(slug))
-    return _live_campaign(slug)
+    """The live campaign as it was a moment ago (web/recent.py), for a POST too: a campaign
+    closed less than PUBLIC_CACHE_SECONDS ago may take one more submission, which is sent like
+    any other, and a blast's submits are spared a read each."""
+    return recent(f"live-campaign:{slug}", lambda: _live_campaign(slug))
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from alerts.models import Delivery
+from alerts.models import Delivery, time_ordered_uuid
 from tests.factories import (
     ActionFactory,
     CampaignFactory,
@@ -63,3 +63,17 @@ def test_message_id_is_derived_from_the_delivery_id(settings):
     settings.MESSAGE_ID_DOMAIN = "alerts.example.org"
     delivery = DeliveryFactory(action=ActionFactory())
     assert delivery.message_id == f"<{delivery.id.hex}@alerts.example.org>"
+
+
+def test_new_ids_are_version_7_uuids_in_the_order_they_were_made(monkeypatch):
+    import time
+
+    clock = iter([1_700_000_000_000_000_000, 1_700_000_000_001_000_000])
+    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
+    first, second = time_ordered_uuid(), time_ordered_uuid()
+    assert (first.version, first.variant) == (7, "specified in RFC 4122")
+    assert first.int >> 80 == 1_700_000_000_000
+    assert first < second
+    monkeypatch.undo()
+    # Within one millisecond they still differ: 74 bits are random.
+    assert len({time_ordered_uuid() for _ in range(1000)}) == 1000
