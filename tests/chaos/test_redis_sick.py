@@ -56,15 +56,18 @@ def test_a_submission_to_a_paused_redis_ends_in_2_seconds_and_the_sweep_delivers
         # timing out, so it connects anew (into the paused server's backlog) and waits again.
         took = []
         for n in (1, 2):
-            response, seconds = _submit(client, chaos_campaign, email_officials, n)
-            took.append(seconds)
+            response, submitted_in = _submit(client, chaos_campaign, email_officials, n)
             assert response.status_code == 302, response.content[:500]
             assert "/thanks/" in response["Location"]
             thanks_began = time.monotonic()
             assert client.get(response["Location"]).status_code == 200
-            took[-1] += time.monotonic() - thanks_began
-        print(f"\nsubmission and thanks page with Redis paused: {[f'{t:.2f}s' for t in took]}")
-        assert max(took) < SUBMISSION_LIMIT
+            took.append((submitted_in, time.monotonic() - thanks_began))
+        print(
+            "\nwith Redis paused, submission then thanks page: "
+            + ", ".join(f"{post:.2f}s then {thanks:.2f}s" for post, thanks in took)
+        )
+        assert max(post for post, _ in took) < SUBMISSION_LIMIT
+        assert max(thanks for _, thanks in took) < SUBMISSION_LIMIT
 
         assert Action.objects.count() == 3
         during = Delivery.objects.exclude(pk__in=before)
