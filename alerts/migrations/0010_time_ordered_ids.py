@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0007_action_count'),
+        ('alerts', '0009_delivery_addressed'),
         ('legislators', '0006_senate_seat_codes'),
     ]
 
