@@ -97,7 +97,7 @@ def celery_timings_keep_deliveries_single(app_configs, **kwargs):
                 id="alerts.E012",
             )
         )
-    if settings.CELERY_TASK_SOFT_TIME_LIMIT >= time_limit:
+    if time_limit <= settings.CELERY_TASK_SOFT_TIME_LIMIT:
         errors.append(
             Error(
                 f"CELERY_TASK_SOFT_TIME_LIMIT ({settings.CELERY_TASK_SOFT_TIME_LIMIT}s) is not "
