@@ -5,10 +5,11 @@ import re
 import uuid
 
 import pytest
+from django.http import HttpResponseNotFound
 from django.test import Client
 from django.urls import reverse
 
-from alerts.web.framing import parse_policy
+from alerts.web.framing import ContentSecurityPolicyMiddleware, parse_policy
 from tests.factories import CampaignFactory
 from tests.support.forms import action_post
 
@@ -146,3 +147,17 @@ def test_host_prefixed_cookies_are_secure_for_the_whole_site_and_the_form_still_
         headers={"Referer": f"https://testserver{detail}"},
     )
     assert sent.status_code == 302
+
+
+@pytest.mark.parametrize("own", ["", "frame-ancestors 'self' https://partner.example"])
+def test_debug_error_pages_which_django_csp_skips_still_may_not_be_framed(settings, rf, own):
+    settings.DEBUG = True
+
+    def not_found(request):
+        response = HttpResponseNotFound("no such page")
+        if own:
+            response["Content-Security-Policy"] = own
+        return response
+
+    response = ContentSecurityPolicyMiddleware(not_found)(rf.get("/nowhere/"))
+    assert response["Content-Security-Policy"] == (own or "frame-ancestors 'none'")
