@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +55,14 @@ class CampaignQuerySet(models.QuerySet):
             Q(starts_at__isnull=True) | Q(starts_at__lte=now),
             Q(ends_at__isnull=True) | Q(ends_at__gt=now),
             status=Campaign.Status.LIVE,
+        )
+
+    def ended(self, *, now=None):
+        """Closed, or live past its end time (the beat closes those within a minute): their
+        pages stay up and say the campaign has ended."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Campaign.Status.CLOSED) | Q(status=Campaign.Status.LIVE, ends_at__lte=now)
         )
 
 
@@ -176,6 +184,23 @@ class Campaign(models.Model):
         return self.title
 
 
+# The only moves a campaign's status may make. `lifecycle.campaign_status_set` refuses others,
+# and an incomplete campaign going scheduled or live (`selectors.campaign_move_problems`).
+#   draft ──schedule──► scheduled ──beat, at starts_at──► live ──beat at ends_at, by hand──► closed
+#   scheduled ──► draft (unscheduled), or closed (cancelled, or its end came before it went live)
+#   draft ──► live (go live now);  closed ──► live (reopened, with a later end)
+CAMPAIGN_TRANSITIONS = {
+    Campaign.Status.DRAFT: {Campaign.Status.SCHEDULED, Campaign.Status.LIVE},
+    Campaign.Status.SCHEDULED: {
+        Campaign.Status.DRAFT,
+        Campaign.Status.LIVE,
+        Campaign.Status.CLOSED,
+    },
+    Campaign.Status.LIVE: {Campaign.Status.CLOSED},
+    Campaign.Status.CLOSED: {Campaign.Status.LIVE},
+}
+
+
 class PolicyAsk(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="asks")
     position = models.PositiveSmallIntegerField()
@@ -257,15 +282,6 @@ class ActionQuerySet(models.QuerySet):
     def counted(self):
         """Actions that count toward a campaign's goal: confirmed, or needing no confirmation."""
         return self.filter(Q(confirmed_at__isnull=False) | Q(campaign__double_opt_in=False))
-
-    def with_notices_due(self):
-        """Those whose constituent has news to hear (`DeliveryQuerySet.notices_owed`) and none
-        of whose deliveries is still in flight: the last attempt of the action has ended, so
-        one email can say all there is to say."""
-        deliveries = Delivery.objects.filter(action=OuterRef("pk"))
-        return self.filter(Exists(deliveries.notices_owed())).exclude(
-            Exists(deliveries.in_flight())
-        )
 
 
 class Action(models.Model):
@@ -384,25 +400,6 @@ DELIVERY_TRANSITIONS = {
 }
 
 
-# Not ended yet: waiting for the constituent's confirmation, queued (a retry waiting for its
-# time included), or being sent.
-IN_FLIGHT = (DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
-
-# Undelivered after a try, and the constituent not told: failed, or fallen to them to send
-# (manual) once an attempt was made. One manual from the start was shown as such when they
-# wrote, and the confirmation email said so: nothing new to tell.
-UNNOTIFIED_FAILURE = Q(constituent_notified_at__isnull=True) & (
-    Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.MANUAL, attempts__gt=0)
-)
-# Sent after the constituent was told it had failed (only an operator's retry moves a failed
-# delivery on), and they not told yet that it went through after all.
-DELIVERED_UNNOTIFIED = Q(
-    status=DeliveryStatus.SENT,
-    delivered_notified_at__isnull=True,
-    sent_at__gt=F("constituent_notified_at"),
-)
-
-
 def check_transition(*, source, target) -> None:
     """Refuse a move DELIVERY_TRANSITIONS does not allow."""
     sources = {source} if isinstance(source, str) else set(source)
@@ -436,19 +433,13 @@ class DeliveryQuerySet(models.QuerySet):
             status=DeliveryStatus.SENDING, lease_expires_at__lt=now or timezone.now()
         )
 
-    def in_flight(self):
-        return self.filter(status__in=IN_FLIGHT)
-
-    def unnotified_failures(self):
-        return self.filter(UNNOTIFIED_FAILURE)
-
-    def delivered_unnotified(self):
-        return self.filter(DELIVERED_UNNOTIFIED)
-
-    def notices_owed(self):
-        """Deliveries the constituent is to hear about: see UNNOTIFIED_FAILURE and
-        DELIVERED_UNNOTIFIED (each has a small index of its own)."""
-        return self.filter(UNNOTIFIED_FAILURE | DELIVERED_UNNOTIFIED)
+    def unnotified_failures(self, *, before):
+        """Failed before `before`, and the constituent not told yet."""
+        return self.filter(
+            status=DeliveryStatus.FAILED,
+            constituent_notified_at__isnull=True,
+            failed_at__lt=before,
+        )
 
     def fail(self, *, reason: str, now=None) -> int:
         """Sending ended for good: no attempts left, or a refusal not worth retrying."""
@@ -527,10 +518,7 @@ class Delivery(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    # When the constituent was told it could not be delivered (one email per action); then,
-    # should an operator's retry send it after all, when they were told that.
     constituent_notified_at = models.DateTimeField(null=True, blank=True)
-    delivered_notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DeliveryQuerySet.as_manager()
@@ -566,15 +554,6 @@ class Delivery(models.Model):
                 fields=["failed_at"],
                 condition=Q(status=DeliveryStatus.FAILED),
                 name="delivery_failed",
-            ),
-            # The notices owed (`notices_owed`), by action: what the sweep and each notice read.
-            models.Index(
-                fields=["action"], condition=UNNOTIFIED_FAILURE, name="delivery_unnotified"
-            ),
-            models.Index(
-                fields=["action"],
-                condition=DELIVERED_UNNOTIFIED,
-                name="delivery_delivered_unnotified",
             ),
         ]
 

@@ -1,19 +1,31 @@
 """Reads shaped for their readers: the public pages, the admin, the operators' commands."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Min, Prefetch, Q, Sum
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from legislators import states
 from legislators.district_offices import nearest_office
 from legislators.models import DistrictOffice, Legislator, Official, Term
 
-from .messages import holder_name, render_for
-from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter
+from .messages import holder_name, message_compose, render_for
+from .models import (
+    CAMPAIGN_TRANSITIONS,
+    Action,
+    ActionCount,
+    Call,
+    Campaign,
+    Cosignature,
+    Delivery,
+    Letter,
+)
 
 
 def actions_counted(campaign: Campaign) -> int:
@@ -405,3 +417,188 @@ def deliveries_by_office(*, now=None, limit: int = 50) -> list[OfficeDeliveries]
         .order_by("-failed_last_7_days", "-total", "official_id")[:limit]
     )
     return [OfficeDeliveries(**row) for row in rows]
+
+
+# Who the messages are checked with before a campaign may go live (`campaign_problems`): a
+# made-up constituent, and a sitting legislator's office when the database has none yet.
+SAMPLE_SENDER = {
+    "first_name": "Alex",
+    "last_name": "Sample",
+    "email": "alex.sample@example.org",
+    "street": "1 Main Street",
+    "city": "Springfield",
+    "state": "VA",
+    "zip_code": "22150",
+}
+_SAMPLE_LEGISLATOR = {"title": "Senator", "name": "Sam Example", "last_name": "Example"}
+_RAW_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_STATEMENTS = {
+    "thank": "thank_template",
+    "urge": "urge_template",
+    "executive": "executive_template",
+}
+
+
+def campaign_problems(
+    campaign: Campaign, *, asks: list | None = None, targets: list | None = None
+) -> list[str]:
+    """What keeps `campaign` from going live, in plain words (empty: nothing). `asks` and
+    `targets` stand for the saved ones when the caller has unsaved ones (the admin's form)."""
+    if asks is None:
+        asks = list(campaign.asks.all()) if campaign.pk else []
+    if targets is None:
+        targets = list(campaign.targets.all()) if campaign.pk else []
+    active = [t for t in targets if t.is_active]
+    problems = []
+    if not asks:
+        problems.append(gettext("It has no policy asks: add at least one under “Policy asks”."))
+    writes_legislators = campaign.target_congress or any(
+        t.kind == Official.Kind.LEGISLATOR for t in active
+    )
+    if not writes_legislators and not active:
+        problems.append(
+            gettext(
+                "It has no one to write to: tick “target the constituent's members of "
+                "Congress”, or add fixed targets."
+            )
+        )
+    for inactive in (t for t in targets if not t.is_active):
+        problems.append(
+            gettext("Its target %(office)s is inactive: remove it or make it active.")
+            % {"office": inactive}
+        )
+    if writes_legislators:
+        problems += _letter_problems(campaign)
+    problems += _template_problems(
+        campaign,
+        asks=asks,
+        variants=(["thank", "urge"] if writes_legislators else [])
+        + (["executive"] if any(t.kind == Official.Kind.EXECUTIVE for t in active) else []),
+        executives=[t for t in active if t.kind == Official.Kind.EXECUTIVE],
+    )
+    return problems
+
+
+def _letter_problems(campaign: Campaign) -> list[str]:
+    """Legislators who signed the campaign's letter are thanked, the others urged: that takes a
+    letter with its date and its signers."""
+    letters = (
+        list(campaign.letters.annotate(signers=Count("cosignatures")).order_by("pk"))
+        if campaign.pk
+        else []
+    )
+    if not letters:
+        return [
+            gettext(
+                "It writes to legislators but has no letter: add the letter with its date and "
+                "cosigners (Letters), so that those who signed are thanked and the others urged."
+            )
+        ]
+    problems = []
+    for letter in letters:
+        if letter.sent_on is None:
+            problems.append(
+                gettext("The letter “%(title)s” has no date.") % {"title": letter.title}
+            )
+        if not letter.signers:
+            problems.append(
+                gettext("The letter “%(title)s” has no cosigners yet: match them (Letters).")
+                % {"title": letter.title}
+            )
+    return problems
+
+
+def _template_problems(campaign, *, asks, variants, executives) -> list[str]:
+    """Each statement a constituent's message may carry, and the subject, pass the field's
+    validation and render, for a made-up constituent, to text with no placeholder left."""
+    problems = []
+    subject_field = Campaign._meta.get_field("message_subject")
+    problems += _field_problems(subject_field, campaign.message_subject)
+    for variant in variants:
+        field = Campaign._meta.get_field(_STATEMENTS[variant])
+        problems += _field_problems(field, getattr(campaign, field.name))
+    if problems:
+        return problems
+    for variant in variants:
+        field = Campaign._meta.get_field(_STATEMENTS[variant])
+        for official in executives if variant == "executive" else [_sample_legislator()]:
+            composed = message_compose(
+                campaign=campaign,
+                official=official,
+                variant=variant,
+                subject=campaign.message_subject,
+                message="",
+                sender=SAMPLE_SENDER,
+                asks=asks,
+            )
+            if not composed.organization_statement.strip():
+                problems.append(
+                    gettext("The %(field)s renders empty for %(office)s.")
+                    % {"field": field.verbose_name, "office": official.title}
+                )
+            for text, name in (
+                (composed.subject, subject_field.verbose_name),
+                (composed.organization_statement, field.verbose_name),
+            ):
+                if raw := _RAW_PLACEHOLDER.search(text):
+                    problems.append(
+                        gettext("The %(field)s leaves %(raw)s unfilled for %(office)s.")
+                        % {"field": name, "raw": raw.group(0), "office": official.title}
+                    )
+            if len(composed.subject) > subject_field.max_length:
+                problems.append(
+                    gettext("The subject is longer than %(max)s characters for %(office)s.")
+                    % {"max": subject_field.max_length, "office": official.title}
+                )
+    return list(dict.fromkeys(problems))
+
+
+def _field_problems(field, value) -> list[str]:
+    if not (value or "").strip():
+        return [gettext("The %(field)s is empty.") % {"field": field.verbose_name}]
+    try:
+        field.run_validators(value)
+    except ValidationError as exc:
+        return [f"{capfirst(field.verbose_name)}: {message}" for message in exc.messages]
+    return []
+
+
+def _sample_legislator() -> Official:
+    """A legislator's office to render the thank and urge statements for: a real one when the
+    database has one, else one made up (never saved)."""
+    official = (
+        Official.objects.filter(kind=Official.Kind.LEGISLATOR, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+    return official or Official(kind=Official.Kind.LEGISLATOR, **_SAMPLE_LEGISLATOR)
+
+
+def campaign_move_problems(
+    campaign: Campaign,
+    *,
+    target: str,
+    now=None,
+    asks: list | None = None,
+    targets: list | None = None,
+) -> list[str]:
+    """Why `campaign` (as it is: its `status` is where it moves from) may not move to `target`,
+    in plain words; empty when it may. `asks`, `targets`: as for `campaign_problems`."""
+    now = now or timezone.now()
+    source = campaign.status
+    Status = Campaign.Status
+    if target != source and target not in CAMPAIGN_TRANSITIONS[source]:
+        return [
+            gettext("A %(source)s campaign cannot become %(target)s.")
+            % {"source": Status(source).label.lower(), "target": Status(target).label.lower()}
+        ]
+    problems = []
+    if target in (Status.SCHEDULED, Status.LIVE):
+        if target == Status.SCHEDULED and campaign.starts_at is None:
+            problems.append(gettext("A scheduled campaign needs a start time (“Starts at”)."))
+        if campaign.ends_at is not None and campaign.ends_at <= now:
+            problems.append(
+                gettext("Its end time (“Ends at”) has passed: set a later one, or clear it.")
+            )
+        problems += campaign_problems(campaign, asks=asks, targets=targets)
+    return problems

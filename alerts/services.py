@@ -18,8 +18,13 @@ from legislators.models import ContactForm, Official
 
 from . import tasks
 from .delivery import engine, routing
+from .lifecycle import (  # noqa: F401 - the admin's door to the campaign lifecycle
+    CampaignMoveRefused,
+    campaign_status_set,
+    campaigns_advance,
+)
 from .messages import ComposedMessage, message_compose, variant_for
-from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter
+from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter, PolicyAsk
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
@@ -435,3 +440,54 @@ def call_log(*, action: Action, official_id: int, outcome: str) -> Call:
     call.full_clean()
     call.save()
     return call
+
+
+# Not copied by `campaign_clone`: who it is, when it runs, and the row's own bookkeeping.
+_NOT_CLONED = {"id", "slug", "title", "status", "starts_at", "ends_at", "created_at", "updated_at"}
+
+
+@transaction.atomic
+def campaign_clone(*, campaign: Campaign) -> Campaign:
+    """A new draft copied from `campaign`: its text, settings, targets, asks, letters and their
+    cosigners; no dates, and nothing constituents did (actions, deliveries, counts, calls).
+    Its slug is `<slug>-copy` (then `-copy-2`, ...), its title "Copy of <title>"."""
+    copy = Campaign(
+        slug=_free_slug(f"{campaign.slug}-copy"),
+        title=_("Copy of %(title)s") % {"title": campaign.title},
+        status=Campaign.Status.DRAFT,
+        **{
+            f.attname: getattr(campaign, f.attname)
+            for f in Campaign._meta.concrete_fields
+            if f.name not in _NOT_CLONED
+        },
+    )
+    copy.title = copy.title[: Campaign._meta.get_field("title").max_length]
+    copy.save()
+    copy.targets.set(campaign.targets.all())
+    PolicyAsk.objects.bulk_create(
+        PolicyAsk(campaign=copy, position=a.position, title=a.title, detail=a.detail)
+        for a in campaign.asks.all()
+    )
+    for letter in campaign.letters.prefetch_related("cosignatures").order_by("pk"):
+        signers = list(letter.cosignatures.all())
+        letter.pk, letter.campaign, letter._state.adding = None, copy, True
+        letter.save()
+        Cosignature.objects.bulk_create(
+            Cosignature(letter=letter, legislator_id=c.legislator_id, role=c.role) for c in signers
+        )
+    return copy
+
+
+def _free_slug(base: str) -> str:
+    """`base`, or `base-2`, `base-3`, ... whichever is not taken, within the slug's length."""
+    longest = Campaign._meta.get_field("slug").max_length
+    taken = set(
+        Campaign.objects.filter(slug__startswith=base[:longest]).values_list("slug", flat=True)
+    )
+    n = 1
+    while True:
+        suffix = "" if n == 1 else f"-{n}"
+        slug = base[: longest - len(suffix)] + suffix
+        if slug not in taken:
+            return slug
+        n += 1

@@ -16,6 +16,7 @@ from ..models import Action, Call, Campaign, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
 from ..services import officials_reach, web_form_topic_mapping
 from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
+from .lifecycle import CampaignLifecycleAdmin
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
 
@@ -115,7 +116,7 @@ def _unverified_warning(campaign, targets) -> str:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
     form = CampaignAdminForm
     change_form_template = "admin/alerts/campaign/change_form.html"
     list_display = (

@@ -1,4 +1,5 @@
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -44,6 +46,25 @@ def _live_campaign(slug):
     return get_object_or_404(Campaign.objects.live(), slug=slug)
 
 
+def _public_campaign(slug):
+    """The live campaign, or one that has ended (whose pages stay up); else 404."""
+    return get_object_or_404(Campaign.objects.live() | Campaign.objects.ended(), slug=slug)
+
+
+def _ended_campaign(slug):
+    return get_object_or_404(Campaign.objects.ended(), slug=slug)
+
+
+def _has_ended(campaign) -> bool:
+    """`Campaign.objects.ended()`, for a campaign in hand."""
+    ends_at = campaign.ends_at
+    return campaign.status == Campaign.Status.CLOSED or (
+        campaign.status == Campaign.Status.LIVE
+        and ends_at is not None
+        and ends_at <= timezone.now()
+    )
+
+
 def _live_campaign_for_show(request, slug):
     """The live campaign as it was a moment ago (web/recent.py), for a POST too: a campaign
     closed less than PUBLIC_CACHE_SECONDS ago may take one more submission, which is sent like
@@ -51,19 +72,77 @@ def _live_campaign_for_show(request, slug):
     return recent(f"live-campaign:{slug}", lambda: _live_campaign(slug))
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """The campaign a page or embed is about, and in what light."""
+
+    campaign: Campaign
+    ended: bool = False  # closed, or past its end: the page says so and takes nothing
+    preview: bool = False  # not live, shown to signed-in staff only: nothing is sent
+
+
+def _campaign_shown(request, slug) -> _Shown:
+    """The live campaign; else one that has ended; else, to signed-in staff (their second
+    factor verified), any campaign as a preview; else 404. The live and ended ones are the same
+    for every visitor and may be reused for a moment (recent.py); a preview is read afresh and
+    never kept, and who the visitor is is asked only once the campaign is neither."""
+    try:
+        return _Shown(_live_campaign_for_show(request, slug))
+    except Http404:
+        pass
+    try:
+        return _Shown(recent(f"ended-campaign:{slug}", lambda: _ended_campaign(slug)), True)
+    except Http404:
+        if not _is_verified_staff(request):
+            raise
+    return _Shown(get_object_or_404(Campaign, slug=slug), preview=True)
+
+
+def _is_verified_staff(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and user.is_verified()
+
+
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request, slug):
-    return _journey(request, _live_campaign_for_show(request, slug), embed=False)
+    shown = _campaign_shown(request, slug)
+    if shown.ended:
+        return _ended(request, shown.campaign, embed=False)
+    return _journey(request, shown.campaign, embed=False, preview=shown.preview)
 
 
 @csrf_exempt  # Cookies rarely reach a cross-site iframe; the signed form token guards POSTs.
 @xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 def campaign_embed(request, slug):
-    campaign = _live_campaign_for_show(request, slug)
+    shown = _campaign_shown(request, slug)
+    campaign = shown.campaign
+    if shown.ended:
+        return _framed_for_partners(_ended(request, campaign, embed=True), campaign)
     if request.method == "POST" and not form_token_is_valid(request.POST.get("token", "")):
         return HttpResponseForbidden(_("This form has expired. Reload the page to start again."))
-    return _framed_for_partners(_journey(request, campaign, embed=True), campaign)
+    return _framed_for_partners(
+        _journey(request, campaign, embed=True, preview=shown.preview), campaign
+    )
+
+
+def _ended(request, campaign, *, embed):
+    """A campaign that has ended: its page (and embed) stays up, says so and gives the final
+    count. A POST (a form left open while it closed) is answered in the same words, and
+    nothing is stored."""
+    refused = request.method == "POST"
+    count = actions_counted(campaign)
+    ends_at = campaign.ends_at
+    context = {
+        "campaign": campaign,
+        "count": count,
+        "goal": max(campaign.goal, count, 1),
+        "ended_on": ends_at if ends_at is not None and ends_at <= timezone.now() else None,
+        "refused": refused,
+        **pages.layout(embed),
+    }
+    # 409: the form was sent to a campaign no longer in the state that takes it.
+    return render(request, "alerts/campaign_closed.html", context, status=409 if refused else 200)
 
 
 def _framed_for_partners(response, campaign):
@@ -72,10 +151,14 @@ def _framed_for_partners(response, campaign):
     return response
 
 
-def _journey(request, campaign, *, embed):
+def _journey(request, campaign, *, embed, preview=False):
     """Steps 1-3 on one URL. Each POST carries every field seen so far and is validated whole;
-    the page shown is the first with errors, or the next one."""
+    the page shown is the first with errors, or the next one. A `preview` (staff, a campaign
+    not live) is rendered afresh, never from the page cache, and its send is refused."""
     if request.method == "GET":
+        if preview:
+            form = ActionForm(campaign=campaign, initial=dict(pages.visitor_values(request)))
+            return _render(request, StepPage(form, Step.ADDRESS, embed=embed), preview=True)
         return pages.address_page(request, campaign, embed=embed)
 
     if request.POST.get("homepage"):
@@ -83,12 +166,17 @@ def _journey(request, campaign, *, embed):
     move = move_posted(request.POST)
     if move.validate is None:
         form = ActionForm(campaign=campaign, initial=posted_values(request.POST))
-        return _render(request, StepPage(form, move.then, embed=embed))
+        return _render(request, StepPage(form, move.then, embed=embed), preview=preview)
 
     form = ActionForm(request.POST, campaign=campaign, upto=move.validate)
     if not form.is_valid():
         step = first_step_with_errors(form.errors) or move.validate
-        return _render(request, StepPage(form, step, embed=embed))
+        return _render(request, StepPage(form, step, embed=embed), preview=preview)
+    if move.send and preview:
+        form.add_error(
+            None, _("This is a preview of a campaign that is not live: nothing was sent.")
+        )
+        return _render(request, StepPage(form, Step.MESSAGE, embed=embed), preview=True)
     if move.send:
         # Counted only once valid: a typo costs nobody their allowance.
         try:
@@ -98,7 +186,7 @@ def _journey(request, campaign, *, embed):
         if not form_token_is_valid(form.cleaned_data["token"]):
             return _render(request, _with_fresh_token(request, form, embed=embed))
         return _submit(request, campaign, form, embed)
-    return _render(request, _next_page(request, form, move.then, embed=embed))
+    return _render(request, _next_page(request, form, move.then, embed=embed), preview=preview)
 
 
 def _with_fresh_token(request, form, *, embed, why=None):
@@ -121,8 +209,8 @@ def _next_page(request, form, step, *, embed):
     return StepPage(next_form, step, embed=embed)
 
 
-def _render(request, page):
-    return render(request, page.template, pages.page_context(page))
+def _render(request, page, *, preview=False):
+    return render(request, page.template, {**pages.page_context(page), "preview": preview})
 
 
 def _submit(request, campaign, form, embed):
@@ -249,14 +337,14 @@ def _thanks(request, campaign, action, *, embed, call_errors=None, status=200):
 
 
 def thanks(request, slug, action_id):
-    campaign = _live_campaign(slug)
+    campaign = _public_campaign(slug)
     action = _action_submitted_here(request, campaign, action_id)
     return _thanks(request, campaign, action, embed=False)
 
 
 @xframe_options_exempt
 def embed_thanks(request, slug, action_id):
-    campaign = _live_campaign(slug)
+    campaign = _public_campaign(slug)
     action = _action_submitted_here(request, campaign, action_id)
     return _framed_for_partners(_thanks(request, campaign, action, embed=True), campaign)
 
@@ -266,8 +354,9 @@ CALL_LIMIT = abuse.Limit("call", 30, 3600)
 
 @require_POST
 def call_logged(request, slug, action_id):
-    """ "I called": one of this action's officials, and how the call went."""
-    campaign = _live_campaign(slug)
+    """ "I called": one of this action's officials, and how the call went (after the campaign
+    has ended too: the call was made)."""
+    campaign = _public_campaign(slug)
     action = _action_submitted_here(request, campaign, action_id)
     if not abuse.hit(CALL_LIMIT, abuse.client_ip(request)):
         exc = abuse.RateLimited(retry_after=abuse.retry_after(CALL_LIMIT), limit="call")
@@ -287,8 +376,11 @@ def call_logged(request, slug, action_id):
 @require_GET
 def campaign_count(request, slug):
     def body():
-        campaign = _live_campaign(slug)
-        return json.dumps({"count": actions_counted(campaign), "goal": campaign.goal})
+        campaign = _public_campaign(slug)
+        counter = {"count": actions_counted(campaign), "goal": campaign.goal}
+        if _has_ended(campaign):
+            counter["ended"] = True
+        return json.dumps(counter)
 
     return HttpResponse(recent(f"count:{slug}", body), content_type="application/json")
 

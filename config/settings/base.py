@@ -341,6 +341,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "alerts.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
     "send-confirmation-reminders": {"task": "alerts.send_reminders", "schedule": 15 * 60},
     "purge-personal-data": {"task": "alerts.purge_personal_data", "schedule": 24 * 3600},
+    # Scheduled campaigns go live, and live ones close, within a minute of their times.
+    "advance-campaigns": {"task": "alerts.advance_campaigns", "schedule": 60},
 }
 if SENATE_CWC_OFFICES_URL:  # the Senate's CWC active-offices list, re-read daily
     CELERY_BEAT_SCHEDULE["refresh-senate-cwc-offices"] = {

@@ -164,4 +164,6 @@ def test_letters_saved_in_the_admin_touch_their_campaign(admin_client, story_cam
 def test_a_closed_campaign_is_not_served_from_the_cache(client, story_campaign):
     client.get(_url(story_campaign))
     type(story_campaign).objects.filter(pk=story_campaign.pk).update(status="closed")
-    assert client.get(_url(story_campaign)).status_code == 404
+    response = client.get(_url(story_campaign))
+    assert response.templates[0].name == "alerts/campaign_closed.html"
+    assert "<form" not in response.content.decode()

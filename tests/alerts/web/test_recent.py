@@ -36,17 +36,17 @@ def test_the_counter_is_reused_for_a_moment_then_read_afresh(
     assert client.get(url).json()["goal"] == 12345
 
 
-def test_a_campaign_closed_is_gone_from_its_page_once_the_moment_passes(client, clock):
+def test_a_campaign_closed_says_so_on_its_page_once_the_moment_passes(client, clock):
     campaign = CampaignFactory(status="live")
     url = reverse("alerts:campaign_detail", args=[campaign.slug])
-    assert client.get(url).status_code == 200
+    assert "<form" in client.get(url).content.decode()
 
     campaign.status = "closed"
     campaign.save()
     clock[0] += 2.5
 
-    assert client.get(url).status_code == 404
-    assert client.get(reverse("alerts:campaign_count", args=[campaign.slug])).status_code == 404
+    assert "This campaign has ended." in client.get(url).content.decode()
+    assert client.get(reverse("alerts:campaign_count", args=[campaign.slug])).json()["ended"]
 
 
 def test_a_missing_campaign_is_not_kept(client, clock):
@@ -66,7 +66,7 @@ def test_a_post_reuses_the_campaign_for_a_moment_then_a_closed_one_takes_none(cl
     assert client.post(url, {"step": "address"}).status_code == 200
 
     clock[0] += 2.5
-    assert client.post(url, {"step": "address"}).status_code == 404
+    assert client.post(url, {"step": "address"}).status_code == 409  # the ended page
 
 
 def test_what_is_kept_stays_bounded(clock, monkeypatch):

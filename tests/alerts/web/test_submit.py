@@ -100,7 +100,7 @@ def test_an_official_the_campaign_does_not_offer_is_rejected(client, campaign, f
 def test_a_closed_campaign_takes_no_submissions(client, campaign, form_data):
     campaign.status = "closed"
     campaign.save()
-    assert client.post(_url(campaign), form_data).status_code == 404
+    assert client.post(_url(campaign), form_data).status_code == 409  # the ended page
     assert Action.objects.count() == 0
 
 
