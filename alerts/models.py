@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -283,6 +283,15 @@ class ActionQuerySet(models.QuerySet):
         """Actions that count toward a campaign's goal: confirmed, or needing no confirmation."""
         return self.filter(Q(confirmed_at__isnull=False) | Q(campaign__double_opt_in=False))
 
+    def with_notices_due(self):
+        """Those whose constituent has news to hear (`DeliveryQuerySet.notices_owed`) and none
+        of whose deliveries is still in flight: the last attempt of the action has ended, so
+        one email can say all there is to say."""
+        deliveries = Delivery.objects.filter(action=OuterRef("pk"))
+        return self.filter(Exists(deliveries.notices_owed())).exclude(
+            Exists(deliveries.in_flight())
+        )
+
 
 class Action(models.Model):
     """One constituent's submission: who they are and what they wrote."""
@@ -400,6 +409,25 @@ DELIVERY_TRANSITIONS = {
 }
 
 
+# Not ended yet: waiting for the constituent's confirmation, queued (a retry waiting for its
+# time included), or being sent.
+IN_FLIGHT = (DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+
+# Undelivered after a try, and the constituent not told: failed, or fallen to them to send
+# (manual) once an attempt was made. One manual from the start was shown as such when they
+# wrote, and the confirmation email said so: nothing new to tell.
+UNNOTIFIED_FAILURE = Q(constituent_notified_at__isnull=True) & (
+    Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.MANUAL, attempts__gt=0)
+)
+# Sent after the constituent was told it had failed (only an operator's retry moves a failed
+# delivery on), and they not told yet that it went through after all.
+DELIVERED_UNNOTIFIED = Q(
+    status=DeliveryStatus.SENT,
+    delivered_notified_at__isnull=True,
+    sent_at__gt=F("constituent_notified_at"),
+)
+
+
 def check_transition(*, source, target) -> None:
     """Refuse a move DELIVERY_TRANSITIONS does not allow."""
     sources = {source} if isinstance(source, str) else set(source)
@@ -433,13 +461,19 @@ class DeliveryQuerySet(models.QuerySet):
             status=DeliveryStatus.SENDING, lease_expires_at__lt=now or timezone.now()
         )
 
-    def unnotified_failures(self, *, before):
-        """Failed before `before`, and the constituent not told yet."""
-        return self.filter(
-            status=DeliveryStatus.FAILED,
-            constituent_notified_at__isnull=True,
-            failed_at__lt=before,
-        )
+    def in_flight(self):
+        return self.filter(status__in=IN_FLIGHT)
+
+    def unnotified_failures(self):
+        return self.filter(UNNOTIFIED_FAILURE)
+
+    def delivered_unnotified(self):
+        return self.filter(DELIVERED_UNNOTIFIED)
+
+    def notices_owed(self):
+        """Deliveries the constituent is to hear about: see UNNOTIFIED_FAILURE and
+        DELIVERED_UNNOTIFIED (each has a small index of its own)."""
+        return self.filter(UNNOTIFIED_FAILURE | DELIVERED_UNNOTIFIED)
 
     def fail(self, *, reason: str, now=None) -> int:
         """Sending ended for good: no attempts left, or a refusal not worth retrying."""
@@ -518,7 +552,10 @@ class Delivery(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # When the constituent was told it could not be delivered (one email per action); then,
+    # should an operator's retry send it after all, when they were told that.
     constituent_notified_at = models.DateTimeField(null=True, blank=True)
+    delivered_notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DeliveryQuerySet.as_manager()
@@ -554,6 +591,15 @@ class Delivery(models.Model):
                 fields=["failed_at"],
                 condition=Q(status=DeliveryStatus.FAILED),
                 name="delivery_failed",
+            ),
+            # The notices owed (`notices_owed`), by action: what the sweep and each notice read.
+            models.Index(
+                fields=["action"], condition=UNNOTIFIED_FAILURE, name="delivery_unnotified"
+            ),
+            models.Index(
+                fields=["action"],
+                condition=DELIVERED_UNNOTIFIED,
+                name="delivery_delivered_unnotified",
             ),
         ]
 

@@ -1,4 +1,5 @@
-"""Email to the constituent: the confirmation link, one reminder, and what happens next."""
+"""Email to the constituent: the confirmation link, one reminder, and what happens next (once
+an action's last attempt has ended: what could not be delivered, and what was after all)."""
 
 import contextlib
 import dataclasses
@@ -12,13 +13,14 @@ import smtplib
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Action, Delivery
-from .selectors import action_outcomes, call_sheets
+from .selectors import action_outcomes, addressed_as, call_sheets
 
 logger = logging.getLogger(__name__)
 
@@ -286,24 +288,96 @@ def reminders_send(*, now=None) -> int:
     return sent
 
 
-def failure_notice_send(*, delivery_id) -> bool:
-    """Tell the constituent a message could not be delivered, with the official's own contact
-    form and a copy of the text to send there. Once per delivery."""
-    undelivered = {"status__in": [Delivery.Status.FAILED, Delivery.Status.MANUAL]}
-    with _once(Delivery, delivery_id, "constituent_notified_at", **undelivered) as claimed:
-        if claimed:
-            delivery = Delivery.objects.select_related("action__campaign", "official").get(
-                pk=delivery_id
-            )
-            context = {
-                "delivery": delivery,
-                "action": delivery.action,
-                "official": delivery.official,
-            }
-            return _mail(
-                about=f"failure notice for delivery {delivery_id}",
-                to=delivery.action.email,
-                templates="failed",
-                context=context,
-            )
-    return False
+@dataclasses.dataclass(frozen=True)
+class _Notice:
+    """One kind of news about an action's deliveries: which they are, the field each is
+    stamped in once told, and the email's templates."""
+
+    about: str
+    owed: str  # the DeliveryQuerySet method that finds them
+    stamp: str
+    templates: str
+
+
+_FAILED = _Notice("failure notice", "unnotified_failures", "constituent_notified_at", "failed")
+_DELIVERED = _Notice(
+    "delivered notice", "delivered_unnotified", "delivered_notified_at", "delivered"
+)
+
+
+def constituent_notices_send(*, action_id) -> int:
+    """What the constituent of an action is to hear once its last attempt has ended: one email
+    listing every office their message could not reach, each with the way to send it
+    themselves; and one listing the offices it reached after all (an operator's retry) since
+    they were told it had not. Nothing while a delivery of the action is still in flight: its
+    ending calls this again. Each delivery is told once, however many workers run this at the
+    same moment. Returns how many emails went out."""
+    return sum(_notice_send(action_id, notice) for notice in (_FAILED, _DELIVERED))
+
+
+def _notice_send(action_id, notice: _Notice) -> bool:
+    now = timezone.now()
+    claimed = _deliveries_claim(action_id, notice, now)
+    if not claimed:
+        return False
+    try:
+        action = Action.objects.select_related("campaign").filter(pk=action_id).first()
+        if action is None or not action.email:  # deleted or erased meanwhile: nobody to tell
+            return False
+        deliveries = list(
+            Delivery.objects.filter(pk__in=claimed)
+            .select_related("official__legislator")
+            .order_by("official__kind", "created_at")
+        )
+        return _mail(
+            about=f"{notice.about} for action {action_id}",
+            to=action.email,
+            templates=notice.templates,
+            context=_notice_context(action, deliveries),
+        )
+    except BaseException:
+        # Not sent: the next try (the task's retry, else the sweep) tells them.
+        Delivery.objects.filter(pk__in=claimed, **{notice.stamp: now}).update(
+            **{notice.stamp: None}
+        )
+        raise
+
+
+def _deliveries_claim(action_id, notice: _Notice, now) -> list:
+    """Stamp the action's deliveries owed `notice`, in one transaction that holds the action's
+    row: a second caller waits for it, then finds them stamped. None while any delivery of the
+    action is in flight."""
+    with transaction.atomic():
+        if not list(Action.objects.select_for_update().filter(pk=action_id).values_list("pk")):
+            return []
+        deliveries = Delivery.objects.filter(action_id=action_id)
+        if deliveries.in_flight().exists():
+            return []
+        owed = getattr(deliveries, notice.owed)()
+        claimed = list(owed.select_for_update().order_by().values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=claimed).update(**{notice.stamp: now})
+    return claimed
+
+
+def _notice_context(action: Action, deliveries: list[Delivery]) -> dict:
+    """Per office: whom it was addressed to, and for one not delivered the ways the constituent
+    can still reach it (its contact form, its phone numbers and what to say) with the message
+    to copy. The address has been used to write in the constituent's name already, and the
+    message it carries is theirs."""
+    sheets = call_sheets(
+        campaign=action.campaign,
+        targets=[(d.official, d.variant) for d in deliveries],
+        zip_code=action.zip_code,
+        sender={name: getattr(action, name) for name in Action.CONTACT_FIELDS},
+    )
+    offices = [
+        {
+            "name": addressed_as(d),
+            "delivery": d,
+            "official": d.official,
+            "manual": d.status == Delivery.Status.MANUAL,
+            "calls": sheets.get(d.official_id),
+        }
+        for d in deliveries
+    ]
+    return {"action": action, "campaign": action.campaign, "offices": offices}

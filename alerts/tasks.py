@@ -13,13 +13,14 @@ from kombu.exceptions import OperationalError
 
 from .delivery.engine import (
     Outcome,
+    actions_to_tell,
     deliveries_by_browser,
     deliveries_handed_over,
     deliveries_send,
     deliveries_sweep,
 )
 from .lifecycle import campaigns_advance
-from .notifications import confirmation_send, failure_notice_send, reminders_send
+from .notifications import confirmation_send, constituent_notices_send, reminders_send
 from .privacy import personal_data_purge
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,11 @@ def enqueue_each(task, ids) -> int:
 
 
 def failure_notices_enqueue(*, delivery_ids) -> int:
-    return enqueue_each(notify_failure, [str(pk) for pk in delivery_ids])
+    """These deliveries just ended (sent, failed, or fell to the constituent): the notice task
+    of each of their actions whose last attempt has ended with news for its constituent (a
+    failure, or a success after an operator's retry). Its argument is the action's id, nothing
+    else. Returns how many were published."""
+    return enqueue_each(notify_constituent, actions_to_tell(delivery_ids=delivery_ids))
 
 
 @shared_task(name="alerts.deliver")
@@ -103,10 +108,10 @@ def deliver(delivery_ids: list[str]) -> dict[str, str]:
     }
     if retries:
         deliveries_enqueue(delivery_ids=list(retries), countdown=max(retries.values()))
-    # Told once per delivery: it failed, or it fell to the constituent to send.
-    failure_notices_enqueue(
-        delivery_ids=by_outcome.get(Outcome.FAILED, []) + by_outcome.get(Outcome.MANUAL, [])
-    )
+    # Told once per action, when its last delivery ends: what failed, or fell to the
+    # constituent to send; what an operator's retry delivered after all.
+    ended = [Outcome.SENT, Outcome.FAILED, Outcome.MANUAL]
+    failure_notices_enqueue(delivery_ids=[pk for o in ended for pk in by_outcome.get(o, [])])
     return {delivery_id: result.outcome for delivery_id, result in results.items()}
 
 
@@ -115,9 +120,9 @@ def send_confirmation(action_id: int) -> bool:
     return confirmation_send(action_id=action_id)
 
 
-@shared_task(name="alerts.notify_failure", **MAIL_RETRY)
-def notify_failure(delivery_id: str) -> bool:
-    return failure_notice_send(delivery_id=delivery_id)
+@shared_task(name="alerts.notify_constituent", **MAIL_RETRY)
+def notify_constituent(action_id: int) -> int:
+    return constituent_notices_send(action_id=action_id)
 
 
 @shared_task(name="alerts.send_reminders")
@@ -135,7 +140,7 @@ def sweep(now=None) -> dict[str, int]:
         "abandoned": len(found.reclaimed.failed),
         "requeued": deliveries_enqueue(delivery_ids=found.unhanded),
         "confirmations": enqueue_each(send_confirmation, found.unconfirmed),
-        "notices": failure_notices_enqueue(delivery_ids=found.unnotified),
+        "notices": enqueue_each(notify_constituent, found.untold),
     }
 
 

@@ -291,6 +291,21 @@ def deliveries_handed_over(*, delivery_ids, now=None) -> None:
     Delivery.objects.filter(pk__in=list(delivery_ids)).update(enqueued_at=now or timezone.now())
 
 
+def actions_to_tell(*, delivery_ids) -> list[int]:
+    """The actions of these deliveries (just ended: sent, failed, or fallen to the constituent)
+    whose last attempt has now ended with news for the constituent (`with_notices_due`).
+
+    Two workers ending an action's last two deliveries at once: each reads after its own
+    ending was committed, so at least the second sees none in flight, and the notice itself
+    makes sure only one of them tells."""
+    delivery_ids = list(delivery_ids)
+    if not delivery_ids:
+        return []
+    ended = Delivery.objects.filter(pk__in=delivery_ids).values("action_id")
+    due = Action.objects.filter(pk__in=ended).with_notices_due().order_by()
+    return list(due.values_list("pk", flat=True))
+
+
 @dataclass(frozen=True)
 class Reclaimed:
     queued: list[str]
@@ -329,7 +344,7 @@ class Sweep:
     reclaimed: Reclaimed
     unhanded: list[str]  # queued and due, the broker's task lost or never published
     unconfirmed: list[int]  # actions whose confirmation email never went out
-    unnotified: list[str]  # failed deliveries whose constituent was never told
+    untold: list[int]  # actions whose notice (a failure, a late success) never went out
 
 
 def deliveries_sweep(*, now=None, batch: int = 1000) -> Sweep:
@@ -339,7 +354,8 @@ def deliveries_sweep(*, now=None, batch: int = 1000) -> Sweep:
       has no attempts left;
     - a `queued` delivery that is due and was not handed to the broker recently (the broker
       was down, or lost the message) is found, to be handed over again;
-    - so are confirmation emails and failure notices that never went out.
+    - so are confirmation emails, and the notices of failed (or late sent) deliveries of
+      actions with nothing left in flight, that never went out.
     """
     now = now or timezone.now()
     stuck = Delivery.objects.stuck(now=now).values_list("pk", flat=True)[:batch]
@@ -353,10 +369,11 @@ def deliveries_sweep(*, now=None, batch: int = 1000) -> Sweep:
         created_at__lt=settled_before,
         created_at__gt=now - dt.timedelta(days=7),
     )
-    unnotified = Delivery.objects.unnotified_failures(before=settled_before)
+    owed = Delivery.objects.notices_owed().filter(updated_at__lt=settled_before)
+    untold = Action.objects.filter(pk__in=owed.values("action_id")).with_notices_due().order_by()
     return Sweep(
         reclaimed=reclaimed,
         unhanded=[str(pk) for pk in unhanded.values_list("pk", flat=True)[:batch]],
         unconfirmed=list(unconfirmed.values_list("pk", flat=True)[:batch]),
-        unnotified=[str(pk) for pk in unnotified.values_list("pk", flat=True)[:batch]],
+        untold=list(untold.values_list("pk", flat=True)[:batch]),
     )

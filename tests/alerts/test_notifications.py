@@ -17,7 +17,7 @@ from alerts.models import Action, Delivery
 from alerts.notifications import (
     MailNotAccepted,
     confirmation_send,
-    failure_notice_send,
+    constituent_notices_send,
     mailbox_key,
     reminders_send,
 )
@@ -116,13 +116,13 @@ def test_a_refused_failure_notice_is_released_then_sent_once(smtp_settings, smtp
     _refuse(smtp_sink, delivery.action.email)
 
     with pytest.raises(MailNotAccepted):
-        failure_notice_send(delivery_id=delivery.pk)
+        constituent_notices_send(action_id=delivery.action_id)
     delivery.refresh_from_db()
     assert delivery.constituent_notified_at is None
 
     smtp_sink.rcpt_reply_for = lambda rcpt: None
-    assert failure_notice_send(delivery_id=delivery.pk) is True
-    assert failure_notice_send(delivery_id=delivery.pk) is False
+    assert constituent_notices_send(action_id=delivery.action_id) == 1
+    assert constituent_notices_send(action_id=delivery.action_id) == 0
     [notice] = smtp_sink.messages()
     assert notice.message["Auto-Submitted"] == "auto-generated"
 
@@ -132,7 +132,7 @@ def test_a_failure_notice_refused_for_good_is_not_tried_again(smtp_settings, smt
     _refuse(smtp_sink, delivery.action.email, "550 5.1.1 no such user")
 
     with caplog.at_level(logging.DEBUG):
-        assert failure_notice_send(delivery_id=delivery.pk) is False
+        assert constituent_notices_send(action_id=delivery.action_id) == 0
     delivery.refresh_from_db()
     assert delivery.constituent_notified_at is not None
     assert delivery.action.email not in _logged(caplog)

@@ -114,6 +114,6 @@ class TestSweep:
         assert "gave up after 3 attempts" in delivery.last_error
         # The constituent is told.
         assert any(
-            "notify_failure" in raw.decode()
+            "notify_constituent" in raw.decode()
             for raw in broker_queue[0].lrange(broker_queue[1], 0, -1)
         )

@@ -22,7 +22,7 @@ from lxml import etree
 from alerts.delivery.channels import PermanentError, cwc, email, sender_for, webhook
 from alerts.delivery.engine import Outcome, Result, backoff_seconds, delivery_send
 from alerts.models import Action, Attempt, Delivery
-from alerts.notifications import confirmation_send, failure_notice_send
+from alerts.notifications import confirmation_send, constituent_notices_send
 from alerts.tasks import deliver
 from tests.conftest import data_path
 from tests.factories import ActionFactory, CampaignFactory, DeliveryFactory, OfficialFactory
@@ -313,12 +313,12 @@ def test_a_5xx_smtp_reply_fails_once_and_the_constituent_is_told(
     assert attempt.outcome == Attempt.Outcome.FAILED
     assert attempt.error == delivery.last_error
     assert smtp_sink.messages() == []
-    # The failure notice was queued, once the failure was recorded.
-    assert published_tasks(broker_queue) == [("alerts.notify_failure", [str(delivery.id)])]
+    # The failure notice was queued, once the failure was recorded: the action's, by its id.
+    assert published_tasks(broker_queue) == [("alerts.notify_constituent", [delivery.action_id])]
 
     # What that task sends: to the constituent, naming the official, with the way round.
     smtp_sink.reply_for = lambda envelope: None
-    assert failure_notice_send(delivery_id=delivery.id) is True
+    assert constituent_notices_send(action_id=delivery.action_id) == 1
     [notice] = smtp_sink.messages()
     assert notice.rcpt_tos == ["ani@example.org"]
     assert "Secretary of State Alex Stone" in notice.message["Subject"]
@@ -326,7 +326,7 @@ def test_a_5xx_smtp_reply_fails_once_and_the_constituent_is_told(
     assert "https://state.example/contact" in text
     assert delivery.subject in text
     assert delivery.body in text
-    assert failure_notice_send(delivery_id=delivery.id) is False  # once per delivery
+    assert constituent_notices_send(action_id=delivery.action_id) == 0  # once
 
 
 def test_a_transient_error_on_the_last_attempt_gives_up(smtp_settings, smtp_sink):
