@@ -4,6 +4,7 @@ each with the way to send it themselves; and, after an operator's retry delivers
 all, one email saying so. Never one per delivery, never twice, whoever finishes at the same
 moment; the sweep tells what a lost task did not; the broker carries the action's id only."""
 
+import contextlib
 import datetime as dt
 import threading
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from alerts import tasks
 from alerts.delivery.engine import actions_to_tell, deliveries_sweep
-from alerts.models import Delivery
+from alerts.models import Delivery, DeliveryQuerySet
 from alerts.notifications import constituent_notices_send
 from alerts.services import deliveries_retry
 from alerts.tasks import deliver, notify_constituent
@@ -223,7 +224,7 @@ def test_a_delivery_fallen_to_the_constituent_after_a_try_is_told_one_manual_fro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_last_deliveries_ending_at_once_make_one_email(smtp_settings, smtp_sink):
+def test_two_last_deliveries_ending_at_once_make_one_email(smtp_settings, smtp_sink, monkeypatch):
     officials = _offices()
     action, _ = _action_with(officials[:4], status=Status.FAILED, failed_at=timezone.now())
     last = [
@@ -231,6 +232,20 @@ def test_two_last_deliveries_ending_at_once_make_one_email(smtp_settings, smtp_s
         for official in officials[4:]
     ]
     both_ended = threading.Barrier(2)
+    # Each notice, once inside its claim, waits up to a few seconds for the other to be inside
+    # too: without the claim's lock both get there and both would tell; with it, the second
+    # waits for the first to commit, and finds nothing left.
+    both_claiming = threading.Barrier(2)
+    claiming = threading.local()
+    in_flight = DeliveryQuerySet.in_flight
+
+    def in_flight_meeting_the_other(queryset):
+        if getattr(claiming, "now", False):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_claiming.wait(timeout=3)
+        return in_flight(queryset)
+
+    monkeypatch.setattr(DeliveryQuerySet, "in_flight", in_flight_meeting_the_other)
     told, errors = [], []
 
     def end(delivery):
@@ -240,6 +255,7 @@ def test_two_last_deliveries_ending_at_once_make_one_email(smtp_settings, smtp_s
             assert Delivery.objects.filter(pk=delivery.pk).fail(reason="550 refused") == 1
             both_ended.wait(timeout=10)
             for action_id in actions_to_tell(delivery_ids=[delivery.pk]):
+                claiming.now = True
                 told.append(constituent_notices_send(action_id=action_id))
         except BaseException as exc:  # noqa: BLE001 (reported by the test)
             errors.append(exc)
