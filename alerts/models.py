@@ -317,6 +317,13 @@ class Action(models.Model):
     message = models.TextField("own words", max_length=MESSAGE_MAX_LENGTH, blank=True)
 
     consent_text = models.TextField(help_text="The consent line the constituent agreed to.")
+    # A separate, optional consent: to hear from the organization again (its mailing list).
+    keep_informed = models.BooleanField(
+        "keep me informed", default=False, help_text="Ticked on the form: may be emailed later."
+    )
+    keep_informed_text = models.TextField(
+        blank=True, help_text="The keep-me-informed line as the constituent ticked it."
+    )
     source = models.CharField(max_length=100, blank=True, help_text="From ?source= on the link.")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code)
     referred_by = models.ForeignKey(
@@ -347,6 +354,15 @@ class Action(models.Model):
             # The email first, so a person's actions on every campaign are found by it too.
             models.Index(Upper("email"), F("campaign"), name="action_upper_email_campaign"),
         ]
+        constraints = [
+            # A consent is kept with the words agreed to, and there are no words without one.
+            models.CheckConstraint(
+                condition=Q(keep_informed=False, keep_informed_text="")
+                | (Q(keep_informed=True) & ~Q(keep_informed_text="")),
+                name="action_keep_informed_has_its_text",
+            )
+        ]
+        permissions = [("export_actions", "Can export actions (names, emails, addresses)")]
 
     def __str__(self):
         return f"Action {self.public_id} on {self.campaign_id}"
@@ -699,3 +715,29 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"Erasure {self.pk} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ExportLog(models.Model):
+    """One download of constituents' data from the admin: who took it, of what, and how many
+    rows left. Nothing about the constituents themselves."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="Kept if the account is deleted.")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Rows sent.")
+    complete = models.BooleanField(
+        default=False, help_text="Sent to its end (not cut off by the browser or an error)."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Export by {self.username} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -24,7 +24,17 @@ from .lifecycle import (  # noqa: F401 - the admin's door to the campaign lifecy
     campaigns_advance,
 )
 from .messages import ComposedMessage, message_compose, variant_for
-from .models import Action, ActionCount, Call, Campaign, Cosignature, Delivery, Letter, PolicyAsk
+from .models import (
+    Action,
+    ActionCount,
+    Call,
+    Campaign,
+    Cosignature,
+    Delivery,
+    ExportLog,
+    Letter,
+    PolicyAsk,
+)
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
 
@@ -103,6 +113,7 @@ def action_submit(
     message: str,
     officials: Sequence[Official],
     consent_text: str,
+    keep_informed_text: str = "",
     form_token: str | None = None,
     source: str = "",
     referral_code: str = "",
@@ -118,9 +129,10 @@ def action_submit(
     message but never lose the submission. A form token already used returns its action when
     this is the same submission sent again, and raises FormTokenUsed otherwise; an
     official this email wrote on this campaign in the last 24 hours is skipped.
-    `pre_confirmed` (operators' test blasts only) skips the confirmation email. `ways`: how each
-    official is reached (`officials_reach`), when the caller already asked; `wording`: the
-    campaign's `campaign_wording`, likewise.
+    `keep_informed_text`: the separate keep-me-informed line as shown, if the constituent
+    ticked it. `pre_confirmed` (operators' test blasts only) skips the confirmation email.
+    `ways`: how each official is reached (`officials_reach`), when the caller already asked;
+    `wording`: the campaign's `campaign_wording`, likewise.
 
     The same statements whatever the number of officials, none of them reading more rows as
     the campaign's actions grow (tests/alerts/test_submit_cost.py).
@@ -138,6 +150,8 @@ def action_submit(
                 subject=subject,
                 message=message,
                 consent_text=consent_text,
+                keep_informed=bool(keep_informed_text),
+                keep_informed_text=keep_informed_text,
                 form_token=form_token or None,
                 source=source,
                 referred_by=Action.objects.filter(
@@ -491,3 +505,17 @@ def _free_slug(base: str) -> str:
         if slug not in taken:
             return slug
         n += 1
+
+
+def export_log_begin(*, user, campaign: Campaign | None, filters: dict) -> ExportLog:
+    """Record that `user` began an export of actions (`admin.exports`)."""
+    return ExportLog.objects.create(
+        user=user, username=user.get_username(), campaign=campaign, filters=filters
+    )
+
+
+def export_log_end(*, log: ExportLog, rows: int, complete: bool) -> None:
+    """Record how an export ended: the rows sent, and whether it reached its end."""
+    ExportLog.objects.filter(pk=log.pk).update(
+        rows=rows, complete=complete, finished_at=timezone.now()
+    )

@@ -86,6 +86,16 @@ def consent_text(campaign: Campaign) -> str:
     )
 
 
+def keep_informed_text(campaign: Campaign) -> str:
+    return str(
+        _(
+            "Keep me informed by %(organization)s: I agree to get its emails about this and "
+            "other campaigns."
+        )
+        % {"organization": campaign.organization_name}
+    )
+
+
 class ActionForm(forms.Form):
     prefix = forms.ChoiceField(
         label=_("Title (optional)"),
@@ -125,6 +135,8 @@ class ActionForm(forms.Form):
         % {"count": MESSAGE_MAX_LENGTH},
     )
     consent = forms.BooleanField(label=_("I agree"), required=False)
+    # Its own box, unticked unless the constituent ticks it: not needed to send the message.
+    keep_informed = forms.BooleanField(label=_("Keep me informed"), required=False)
     # Asked on the message page only when an office chosen needs it (services.questions_of).
     senate_prefix = forms.ChoiceField(
         label=_("Your title, for the Senate"),
@@ -179,6 +191,7 @@ class ActionForm(forms.Form):
         if self.upto is not Step.MESSAGE:
             self.fields["subject"].required = False
         self.fields["consent"].label = consent_text(campaign)
+        self.fields["keep_informed"].label = keep_informed_text(campaign)
 
     def full_clean(self):
         super().full_clean()
@@ -278,6 +291,12 @@ class ActionForm(forms.Form):
         if not chosen:
             self.add_error("officials", _("Choose at least one official to write to."))
         cleaned["chosen_officials"] = chosen
+
+    def keep_informed_agreed(self) -> str:
+        """The keep-me-informed line as shown, if the constituent ticked it; else ""."""
+        if not self.cleaned_data.get("keep_informed"):
+            return ""
+        return self.fields["keep_informed"].label
 
     def constituent(self) -> dict:
         given = {name: self.cleaned_data[name] for name in ("prefix", *Action.CONTACT_FIELDS)}

@@ -239,6 +239,7 @@ def _action_submit(request, campaign, form):
         message=form.cleaned_data["message"],
         officials=form.cleaned_data["chosen_officials"],
         consent_text=form.fields["consent"].label,
+        keep_informed_text=form.keep_informed_agreed(),
         form_token=form.cleaned_data["token"],
         source=form.cleaned_data["source"],
         referral_code=form.cleaned_data["ref"],
