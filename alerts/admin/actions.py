@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 
 from ..models import Action, Delivery
 from ..services import actions_delete
+from .exports import ExportActionsMixin
 
 
 class DeliveryInline(admin.TabularInline):
@@ -31,11 +32,17 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(ExportActionsMixin, admin.ModelAdmin):
     """A constituent's submission as it was received: viewable, never edited."""
 
     list_display = ("public_id", "campaign", "created_at", "delivery_summary")
-    list_filter = ("campaign", ("confirmed_at", admin.EmptyFieldListFilter), "source")
+    list_filter = (
+        "campaign",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+        "keep_informed",
+        "source",
+    )
+    actions = ("export_csv",)
     search_fields = ("email", "last_name", "public_id")
     date_hierarchy = "created_at"
     list_select_related = ("campaign",)
@@ -50,6 +57,8 @@ class ActionAdmin(admin.ModelAdmin):
                     "reminder_sent_at",
                     "confirmed_at",
                     "consent_text",
+                    "keep_informed",
+                    "keep_informed_text",
                 )
             },
         ),

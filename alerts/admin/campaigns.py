@@ -16,6 +16,7 @@ from ..models import Action, Call, Campaign, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
 from ..services import officials_reach, web_form_topic_mapping
 from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
+from .exports import campaign_export_view
 from .lifecycle import CampaignLifecycleAdmin
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
@@ -267,6 +268,7 @@ class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
             ("dashboard/", dashboard_view, "dashboard"),
             ("report/", staffer_report_view, "report"),
             ("report/csv/", staffer_report_csv_view, "report_csv"),
+            ("export/", campaign_export_view, "export"),
         ]
         return [
             path(
