@@ -21,7 +21,7 @@ LAYERS = [
     ),
     ("alerts.services",),
     ("alerts.tasks",),
-    ("alerts.delivery", "alerts.notifications", "alerts.privacy"),
+    ("alerts.delivery", "alerts.notifications", "alerts.privacy", "alerts.lifecycle"),
     ("alerts.models", "alerts.messages", "alerts.selectors", "alerts.validators", "alerts"),
     ("legislators",),
 ]
