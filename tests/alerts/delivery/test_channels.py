@@ -185,8 +185,11 @@ def test_a_contact_form_official_becomes_a_manual_delivery_and_the_thanks_page_s
     assert page.status_code == 200
     content = page.content.decode()
     assert f'href="{form_only_official.contact_form_url}"' in content
-    # The whole text to paste, subject first.
-    assert f"{delivery.subject}\n\n{delivery.body}" in html.unescape(content)
+    # The text to paste, subject first, up to the sign-off: the office's form asks for the
+    # name and address itself, and the page shows no postal address.
+    letter, _, signature = delivery.body.rpartition("Sincerely,\n")
+    assert f"{delivery.subject}\n\n{letter}Sincerely,\n" in html.unescape(content)
+    assert "100 N Brand Blvd" in signature and "100 N Brand Blvd" not in content
     assert "Please act at the Security Council." in delivery.body
 
 
