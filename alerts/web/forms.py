@@ -106,8 +106,11 @@ class ActionForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), **as_declared_on_action("first_name"))
     last_name = forms.CharField(label=_("Last name"), **as_declared_on_action("last_name"))
     email = forms.EmailField(label=_("Email"), **as_declared_on_action("email"))
-    street = forms.CharField(label=_("Street address"), **as_declared_on_action("street"))
-    city = forms.CharField(label=_("City"), **as_declared_on_action("city"))
+    # Congress's CWC grammar takes an address line and a city of 3 characters or more.
+    street = forms.CharField(
+        label=_("Street address"), min_length=3, **as_declared_on_action("street")
+    )
+    city = forms.CharField(label=_("City"), min_length=3, **as_declared_on_action("city"))
     state = forms.ChoiceField(
         label=_("State"), choices=[("", "—"), *Action._meta.get_field("state").choices]
     )
