@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from legislators import states
 from legislators.models import Legislator, Official
@@ -168,6 +169,8 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CampaignQuerySet.as_manager()
+    # Who changed what and when, for the admin's History page; `updated_at` moves on every save.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-starts_at", "title"]
@@ -207,6 +210,8 @@ class PolicyAsk(models.Model):
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["campaign", "position"]
         constraints = [
@@ -225,6 +230,8 @@ class Letter(models.Model):
     summary = models.TextField(blank=True)
     source_url = models.URLField(blank=True)
     cosigners = models.ManyToManyField(Legislator, through="Cosignature", related_name="letters")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-sent_on"]
@@ -365,7 +372,8 @@ class Action(models.Model):
         permissions = [("export_actions", "Can export actions (names, emails, addresses)")]
 
     def __str__(self):
-        return f"Action {self.public_id} on {self.campaign_id}"
+        # The admin's titles; no email, and a name the purge blanked still says what it was.
+        return f"{self.full_name.strip() or 'An erased constituent'} on {self.campaign.title}"
 
     @property
     def full_name(self):

@@ -4,20 +4,24 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Length
+from django.http import HttpResponseNotAllowed
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from legislators.models import Official
 
 from ..messages import validate_message_template, validate_subject_template
-from ..models import Action, Call, Campaign, PolicyAsk
+from ..models import Action, Call, Campaign, Letter, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
 from ..services import officials_reach, web_form_topic_mapping
 from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
 from .exports import campaign_export_view
 from .lifecycle import CampaignLifecycleAdmin
+from .partners import partners_panel
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
 
@@ -116,10 +120,28 @@ def _unverified_warning(campaign, targets) -> str:
     )
 
 
+RELATED_HISTORY_SHOWN = 50
+
+
+def related_history(campaign_id) -> list:
+    """The latest changes to a campaign's asks and letters, newest first, each with `kind`."""
+    records = []
+    for kind, model in (("Policy ask", PolicyAsk), ("Letter", Letter)):
+        latest = model.history.filter(campaign_id=campaign_id).select_related("history_user")
+        for record in latest.order_by("-history_date")[: RELATED_HISTORY_SHOWN + 1]:
+            record.kind = kind
+            records.append(record)
+    return sorted(records, key=lambda record: record.history_date, reverse=True)
+
+
 @admin.register(Campaign)
-class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
+class CampaignAdmin(CampaignLifecycleAdmin, SimpleHistoryAdmin):
     form = CampaignAdminForm
     change_form_template = "admin/alerts/campaign/change_form.html"
+    # The History page: who saved the campaign, its asks and letters, and what changed; a
+    # record only (no revert), without the inline style of django-simple-history's list.
+    object_history_template = "admin/alerts/campaign/object_history.html"
+    object_history_list_template = "admin/alerts/campaign/object_history_list.html"
     list_display = (
         "title",
         "slug",
@@ -135,7 +157,7 @@ class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("targets",)
     inlines = (PolicyAskInline,)
-    readonly_fields = ("calls_per_office", "reach_per_target", "web_form_topics")
+    readonly_fields = ("calls_per_office", "reach_per_target", "web_form_topics", "partners")
     fieldsets = (
         ("Story", {"fields": ("title", "slug", "organization_name", "summary", "body")}),
         ("Schedule", {"fields": ("status", "starts_at", "ends_at", "goal")}),
@@ -164,7 +186,10 @@ class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
                 "{constituent_city}, {policy_asks}. Empty: numbers only.",
             },
         ),
-        ("Confirmation and embedding", {"fields": ("double_opt_in", "allowed_origins")}),
+        (
+            "Confirmation and embedding",
+            {"fields": ("double_opt_in", "allowed_origins", "partners")},
+        ),
         (
             "Targets",
             {"fields": ("target_congress", "targets", "reach_per_target", "topic", "cwc_topic")},
@@ -179,6 +204,35 @@ class CampaignAdmin(CampaignLifecycleAdmin, admin.ModelAdmin):
             },
         ),
     )
+
+    class Media:
+        css = {"all": ("css/campaign_partners.css",)}
+        js = ("admin/js/copy_snippet.js",)
+
+    @admin.display(description="partners: embed, share links, counter")
+    def partners(self, obj):
+        return partners_panel(obj)
+
+    def revert_disabled(self, request, obj=None):
+        # A revert would skip the lifecycle's checks and leave the targets as they are now.
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a form posted to an old version's page, whatever
+        # revert_disabled says, and asks only for the view permission: here it is read-only.
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        object_id = unquote(object_id)
+        related = related_history(object_id) if object_id.isdigit() else []
+        extra_context = {
+            **(extra_context or {}),
+            "related_history": related[:RELATED_HISTORY_SHOWN],
+            "related_history_more": len(related) > RELATED_HISTORY_SHOWN,
+        }
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="how each target is reached")
     def reach_per_target(self, obj):

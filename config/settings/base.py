@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "staff",
+    # Who changed a campaign, its asks and letters, and when (the History page in the admin).
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     # Before OTPMiddleware, so that a session it ends is seen by OTP as no user at all.
     "staff.middleware.StaffSessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Hands the signed-in user to django-simple-history, so a history row says who saved it.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "alerts.web.framing.ContentSecurityPolicyMiddleware",
