@@ -1,9 +1,11 @@
 """Constituents' actions as received, with what became of each message they sent."""
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 
-from ..models import Action, Delivery
+from legislators.models import Chamber, house_seat
+
+from ..models import Action, Campaign, Delivery
 from ..services import actions_delete
 from .exports import ExportActionsMixin
 
@@ -35,15 +37,26 @@ class DeliveryInline(admin.TabularInline):
 class ActionAdmin(ExportActionsMixin, admin.ModelAdmin):
     """A constituent's submission as it was received: viewable, never edited."""
 
-    list_display = ("public_id", "campaign", "created_at", "delivery_summary")
+    list_display = (
+        "constituent",
+        "state",
+        "district",
+        "campaign",
+        "created_at",
+        "confirmed",
+        "delivery_summary",
+    )
+    list_display_links = ("constituent",)
     list_filter = (
         "campaign",
         ("confirmed_at", admin.EmptyFieldListFilter),
         "keep_informed",
+        "state",
         "source",
     )
     actions = ("export_csv",)
-    search_fields = ("email", "last_name", "public_id")
+    search_fields = ("first_name", "last_name", "email", "public_id")
+    search_help_text = "A name, an email address, or an action's id."
     date_hierarchy = "created_at"
     list_select_related = ("campaign",)
     inlines = (DeliveryInline,)
@@ -75,12 +88,36 @@ class ActionAdmin(ExportActionsMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("campaign")  # its title is in the action's own title
             .annotate(
                 deliveries_total=Count("deliveries"),
                 deliveries_sent=Count("deliveries", filter=Q(deliveries__status=status.SENT)),
                 deliveries_failed=Count("deliveries", filter=Q(deliveries__status=status.FAILED)),
+                **_representative_seat(),
             )
         )
+
+    def changelist_view(self, request, extra_context=None):
+        title = campaign_title(request, "campaign__id__exact")
+        if title:
+            extra_context = {**(extra_context or {}), "title": f"Actions on \u201c{title}\u201d"}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="constituent", ordering="last_name")
+    def constituent(self, obj):
+        return obj.full_name
+
+    @admin.display(description="district", ordering="house_district")
+    def district(self, obj):
+        if obj.house_district is None:
+            return "—"
+        return house_seat(obj.house_state, obj.house_district)
+
+    @admin.display(description="confirmed", ordering="confirmed_at")
+    def confirmed(self, obj):
+        if obj.confirmed_at:
+            return obj.confirmed_at
+        return "no" if obj.campaign.double_opt_in else "not asked"
 
     # Deleting goes through the service, which keeps the campaigns' counts right.
     def delete_model(self, request, obj):
@@ -101,3 +138,24 @@ class ActionAdmin(ExportActionsMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _representative_seat() -> dict:
+    """The congressional district an action is known by: that of the representative it wrote
+    to (the constituent chose it when their ZIP code spans districts), as the dashboard counts
+    it. The action stores no district; one that wrote to no representative has none."""
+    house = Delivery.objects.filter(
+        action=OuterRef("pk"), official__legislator__chamber=Chamber.HOUSE
+    ).order_by()
+    return {
+        "house_state": Subquery(house.values("official__legislator__state")[:1]),
+        "house_district": Subquery(house.values("official__legislator__district")[:1]),
+    }
+
+
+def campaign_title(request, parameter: str) -> str:
+    """The title of the campaign a list is filtered to by `parameter`, or ""."""
+    value = request.GET.get(parameter, "")
+    if not value.isdigit():
+        return ""
+    return Campaign.objects.filter(pk=value).values_list("title", flat=True).first() or ""
