@@ -14,22 +14,51 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from legislators.models import names_person
+
 SUBJECT_MAX_LENGTH = 200
 MESSAGE_MAX_LENGTH = 5000
 STATEMENT_MAX_LENGTH = 5000
 
 PLACEHOLDERS = {
-    "official_title": "the official's title, e.g. Senator",
-    "official_last_name": "the official's last name",
+    "official_title": "the office's title: Senator, Representative, Secretary of State",
+    "official_last_name": "the holder's last name (the office's title while the holder is "
+    "not verified)",
     "constituent_name": "the constituent's full name",
     "constituent_city": "the constituent's city",
     "policy_asks": "the campaign's numbered policy asks, one a line",
 }
 PLACEHOLDER_HELP = "Placeholders: " + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS) + "."
+STATEMENT_HELP = (
+    "Write the body only: every message opens with the office's own greeting (“Dear Senator "
+    "Kim,”, “Dear Secretary Rubio,”) and ends with the constituent's name and address. "
+    + PLACEHOLDER_HELP
+)
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 
 
 CONSTITUENT_PLACEHOLDERS = {"constituent_name", "constituent_city", "policy_asks"}
+OFFICIAL_PLACEHOLDERS = {"official_title", "official_last_name"}
+# The subject is one line for every official chosen, shown in a box the constituent edits.
+SUBJECT_PLACEHOLDERS = {"constituent_name", "constituent_city"}
+
+# What an organizer's statement must not open or close with: the app greets each official by
+# their office's salutation and signs with the constituent's name and address.
+_GREETING_WORDS_RE = re.compile(
+    r"^\W*(dear|to the hono(u)?rable|the hono(u)?rable|hono(u)?rable|hello|hi|hey|greetings"
+    r"|good (morning|afternoon|evening|day)|to whom it may concern|madam)\b",
+    re.IGNORECASE,
+)
+_OFFICIAL_RE = r"\{official_(?:title|last_name)\}"
+# "{official_title} {official_last_name}, please act", "Senator {official_last_name}:": an
+# opening that names the official, at most a few words after the start, then a comma.
+_ADDRESSED_RE = re.compile(rf"^[\w.\s]{{0,30}}{_OFFICIAL_RE}(\s*{_OFFICIAL_RE})*\s*[,:!]")
+_SIGN_OFF_RE = re.compile(
+    r"^\W*(sincerely( yours)?|respectfully( yours| submitted)?|yours (truly|sincerely|faithfully)"
+    r"|(best |kind |warm |warmest )?regards|best wishes|best|cordially"
+    r"|with (gratitude|thanks|respect))\W*$|^\s*\{constituent_name\}\s*$",
+    re.IGNORECASE,
+)
 
 
 def validate_message_template(text, *, allowed=PLACEHOLDERS):
@@ -40,6 +69,72 @@ def validate_message_template(text, *, allowed=PLACEHOLDERS):
             params={
                 "names": ", ".join(f"{{{n}}}" for n in unknown),
                 "allowed": ", ".join(f"{{{n}}}" for n in sorted(allowed)),
+            },
+            code="placeholder",
+        )
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
+def own_greeting(text: str) -> str | None:
+    """The template's first line when it greets the official itself, else None."""
+    line = _first_line(text)
+    if line and (_GREETING_WORDS_RE.match(line) or _ADDRESSED_RE.match(line)):
+        return line
+    return None
+
+
+def own_sign_off(text: str) -> str | None:
+    """A line of the template that signs the message off ("Sincerely,", "{constituent_name}"),
+    else None."""
+    return next(
+        (line.strip() for line in (text or "").splitlines() if _SIGN_OFF_RE.match(line)), None
+    )
+
+
+def validate_no_greeting(text):
+    """The app greets each official (`salutation_for`): a template's own greeting is twice."""
+    if line := own_greeting(text):
+        raise ValidationError(
+            _(
+                "Start with the message itself: every message already opens with the office's "
+                "own greeting (“Dear Senator Kim,”, “Dear Secretary Rubio,”), so “%(line)s” "
+                "would greet the official twice. Remove that line."
+            ),
+            params={"line": line},
+            code="own_greeting",
+        )
+
+
+def validate_no_sign_off(text):
+    """The app signs every message with the constituent's name and address."""
+    if line := own_sign_off(text):
+        raise ValidationError(
+            _(
+                "End with the message itself: every message is already signed off with the "
+                "constituent's name and address, so “%(line)s” would sign it twice. Remove "
+                "that line."
+            ),
+            params={"line": line},
+            code="own_sign_off",
+        )
+
+
+def validate_subject_names_no_official(text):
+    """One subject goes to every official the constituent chose, in a box they may edit."""
+    named = sorted(set(_PLACEHOLDER_RE.findall(text or "")) & OFFICIAL_PLACEHOLDERS)
+    if named:
+        raise ValidationError(
+            _(
+                "The subject is one line, shown to the constituent to edit and sent to every "
+                "official they chose, so it cannot name an official: remove %(names)s. It may "
+                "use %(allowed)s."
+            ),
+            params={
+                "names": ", ".join(f"{{{n}}}" for n in named),
+                "allowed": ", ".join(f"{{{n}}}" for n in sorted(SUBJECT_PLACEHOLDERS)),
             },
             code="placeholder",
         )
@@ -120,6 +215,32 @@ def holder_name(official, *, today: dt.date | None = None) -> str:
     return official.name if holder_is_current(official, today=today) else ""
 
 
+def salutation_for(official, *, today: dt.date | None = None) -> str:
+    """How a message greets `official`, without the comma: the office's own salutation ("Dear
+    Secretary Rubio", "Dear Madam Secretary"), unless it names a holder who is not verified
+    (see `holder_is_current`). Else the title's form of address and the last name ("Dear
+    Senator Kim", "Dear Secretary Rubio", never "Dear Secretary of State Rubio"), or the office
+    alone ("Dear Secretary of State") while its holder is not verified."""
+    written = (official.salutation or "").strip()
+    current = holder_is_current(official, today=today)
+    if written and (current or not names_person(written, official.last_name)):
+        return written
+    if not current:
+        return f"Dear {official.title}"
+    return f"Dear {courtesy_title(official.title)} {official.last_name}".strip()
+
+
+_OFFICE_QUALIFIER_RE = re.compile(r"\s+(of|to|for|on)\s.*$|,.*$", re.IGNORECASE)
+_NATIONAL_RE = re.compile(r"^(U\.\s?S\.|US|United States)\s+", re.IGNORECASE)
+
+
+def courtesy_title(title: str) -> str:
+    """The form of address an office's title gives: "Secretary of State" → "Secretary",
+    "U.S. Ambassador to the United Nations" → "Ambassador"; "Senator" stays."""
+    short = _OFFICE_QUALIFIER_RE.sub("", _NATIONAL_RE.sub("", title.strip())).strip()
+    return short or title.strip()
+
+
 def addressee(official, *, today: dt.date | None = None) -> str:
     """Whom the greeting names: "Senator Vale", or "Secretary of State" for an office whose
     holder is not verified."""
@@ -163,6 +284,30 @@ def suggested_message(campaign, *, sender: dict) -> str:
     return render_template(campaign.suggested_message, _values(sender=sender, asks=asks))
 
 
+def suggested_subject(campaign, *, sender: dict) -> str:
+    """The campaign's subject, filled in for this constituent, as their subject box shows it.
+    A subject saved before official placeholders were refused there loses them: the box is
+    one text for every official, and never shows a placeholder."""
+    text = render_template(campaign.message_subject, _values(sender=sender, asks=[]))
+    return " ".join(_PLACEHOLDER_RE.sub("", text).split())
+
+
+def placeholder_examples(*, official=None, asks=(), sender=None) -> list[tuple[str, str, str]]:
+    """(placeholder, what it is, what it renders to) for each placeholder, the examples from
+    `official` (one of the campaign's), its `asks` and a sample constituent."""
+    sender = sender or EXAMPLE_SENDER
+    values = _values(sender=sender, asks=list(asks), official=official)
+    values.setdefault("official_title", "Senator")
+    values.setdefault("official_last_name", "Kim")
+    return [
+        (f"{{{name}}}", description, values[name] or "(nothing yet)")
+        for name, description in PLACEHOLDERS.items()
+    ]
+
+
+EXAMPLE_SENDER = {"first_name": "Ani", "last_name": "Petrosyan", "city": "Glendale"}
+
+
 SIGN_OFF = "Sincerely,"
 
 
@@ -180,6 +325,20 @@ class ComposedMessage:
     organization_statement: str
     constituent_message: str
     body: str
+    # Whom it greets, as the delivery keeps it: the office's title, the holder named ("" for
+    # the office alone) and the greeting line.
+    addressed_title: str = ""
+    addressed_name: str = ""
+    salutation: str = ""
+
+
+def _without_own_greeting(statement: str) -> str:
+    """A statement saved before its own greeting was refused (`validate_no_greeting`) loses
+    that first line, so the official is greeted once."""
+    first, _sep, rest = statement.strip().partition("\n")
+    if own_greeting(first) and first.rstrip().endswith((",", ":", "!")):
+        return rest.strip()
+    return statement
 
 
 def variant_for(official, *, cosigner_ids: set[int]) -> str:
@@ -208,7 +367,9 @@ def message_compose(
         "urge": campaign.urge_template,
         "executive": campaign.executive_template,
     }[variant]
-    statement = render_for(template, values, official=official, today=today).strip()
+    statement = render_for(
+        _without_own_greeting(template.strip()), values, official=official, today=today
+    ).strip()
     own_words = (message or "").strip()
     signature = "\n".join(
         [
@@ -218,7 +379,8 @@ def message_compose(
             sender["email"],
         ]
     )
-    parts = [f"Dear {addressee(official, today=today)},", statement]
+    salutation = salutation_for(official, today=today)
+    parts = [f"{salutation},", statement] if statement else [f"{salutation},"]
     if own_words:
         parts.append(own_words)
     parts.append(f"{SIGN_OFF}\n{signature}")
@@ -228,4 +390,7 @@ def message_compose(
         organization_statement=statement,
         constituent_message=own_words,
         body="\n\n".join(parts) + "\n",
+        addressed_title=official.title,
+        addressed_name=holder_name(official, today=today),
+        salutation=salutation,
     )

@@ -17,10 +17,14 @@ from legislators.models import Legislator, Official
 
 from .messages import (
     MESSAGE_MAX_LENGTH,
-    PLACEHOLDER_HELP,
+    STATEMENT_HELP,
     STATEMENT_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
     validate_message_template,
+    validate_no_greeting,
+    validate_no_sign_off,
+    validate_subject_names_no_official,
+    validate_subject_template,
     validate_suggested_message,
 )
 from .validators import validate_origin_lines, validate_single_line, validate_zip_code
@@ -47,6 +51,20 @@ def validate_campaign_slug(value):
         raise ValidationError(
             _("“%(slug)s” is reserved for the site's own pages."), params={"slug": value}
         )
+
+
+STATEMENT_VALIDATORS = [validate_message_template, validate_no_greeting, validate_no_sign_off]
+
+
+def validate_subject_fits(value):
+    """No constituent's name or city, as long as the form takes them, renders the subject past
+    its column."""
+    field = Action._meta.get_field
+    longest = {
+        "constituent_name": field("first_name").max_length + 1 + field("last_name").max_length,
+        "constituent_city": field("city").max_length,
+    }
+    validate_subject_template(value, longest=longest)
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -84,35 +102,45 @@ class Campaign(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     goal = models.PositiveIntegerField(default=1000, help_text="Actions the organizers hope for.")
 
+    # The organizer's templates are validated here, field by field, and nowhere else: the
+    # admin's form and any other save get the same errors next to the same fields.
     message_subject = models.CharField(
         max_length=SUBJECT_MAX_LENGTH,
-        validators=[validate_single_line, validate_message_template],
-        help_text="The subject constituents start from. " + PLACEHOLDER_HELP,
+        validators=[
+            validate_single_line,
+            validate_message_template,
+            validate_subject_names_no_official,
+            validate_subject_fits,
+        ],
+        help_text="The subject constituents start from, filled in for each, theirs to change. "
+        "Placeholders: {constituent_name}, {constituent_city}.",
     )
     suggested_message = models.TextField(
         max_length=MESSAGE_MAX_LENGTH,
         blank=True,
-        validators=[validate_suggested_message],
-        help_text="Suggested words for the constituent's own part; they may change them.",
+        validators=[validate_suggested_message, validate_no_greeting, validate_no_sign_off],
+        help_text="Suggested words for the constituent's own part; they may change them. "
+        "Placeholders: {constituent_name}, {constituent_city}, {policy_asks}.",
     )
     thank_template = models.TextField(
         "statement to cosigners",
         max_length=STATEMENT_MAX_LENGTH,
-        validators=[validate_message_template],
+        validators=STATEMENT_VALIDATORS,
         help_text="The organization's statement to officials who signed a campaign letter. "
-        + PLACEHOLDER_HELP,
+        + STATEMENT_HELP,
     )
     urge_template = models.TextField(
         "statement to non-signers",
         max_length=STATEMENT_MAX_LENGTH,
-        validators=[validate_message_template],
-        help_text="The organization's statement to legislators who did not sign.",
+        validators=STATEMENT_VALIDATORS,
+        help_text="The organization's statement to legislators who did not sign. " + STATEMENT_HELP,
     )
     executive_template = models.TextField(
         "statement to executive officials",
         max_length=STATEMENT_MAX_LENGTH,
-        validators=[validate_message_template],
-        help_text="The organization's statement to the President, Secretaries and the like.",
+        validators=STATEMENT_VALIDATORS,
+        help_text="The organization's statement to the President, Secretaries and the like. "
+        + STATEMENT_HELP,
     )
     cwc_topic = models.CharField(
         "CWC policy area",
@@ -131,16 +159,19 @@ class Campaign(models.Model):
     call_script_thank = models.TextField(
         "call script for cosigners",
         blank=True,
+        validators=[validate_message_template],
         help_text="What a constituent says when they call an official who signed.",
     )
     call_script_urge = models.TextField(
         "call script for non-signers",
         blank=True,
+        validators=[validate_message_template],
         help_text="What a constituent says when they call a legislator who did not sign.",
     )
     call_script_executive = models.TextField(
         "call script for executive offices",
         blank=True,
+        validators=[validate_message_template],
         help_text="What a constituent says when they call an executive office.",
     )
     double_opt_in = models.BooleanField(

@@ -351,12 +351,22 @@ def action_outcomes(action: Action) -> list[OfficialOutcome]:
     return [
         OfficialOutcome(
             delivery=d,
-            name=" ".join(filter(None, [d.official.title, holder_name(d.official)])),
+            name=addressed_as(d),
             report=delivery_status(d),
             calls=sheets.get(d.official.pk),
         )
         for d in deliveries
     ]
+
+
+def addressed_as(delivery: Delivery) -> str:
+    """Whom a delivery was addressed to, as it was written: the office's title and the holder
+    it named, not whoever holds the office now. Deliveries written before these were kept
+    show the office as it is."""
+    if delivery.addressed_title:
+        return " ".join(filter(None, [delivery.addressed_title, delivery.addressed_name]))
+    official = delivery.official
+    return " ".join(filter(None, [official.title, holder_name(official)]))
 
 
 def unverified_executive_q(*, today=None, prefix: str = "") -> Q:

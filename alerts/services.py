@@ -333,6 +333,9 @@ def _deliveries_create(action, officials, sender, *, ways=None, wording=None) ->
                 organization_statement=composed.organization_statement,
                 constituent_message=composed.constituent_message,
                 body=composed.body,
+                addressed_title=composed.addressed_title,
+                addressed_name=composed.addressed_name,
+                salutation=composed.salutation,
                 created_at=now,
                 updated_at=now,
             )

@@ -369,6 +369,8 @@ def executive_import(
                     "title": title,
                     "name": name.get("official_full") or f"{name['first']} {name['last']}",
                     "last_name": name["last"],
+                    # Used only while the holder is verified (alerts.messages.salutation_for).
+                    "salutation": f"Dear {title} {name['last']}",
                     "channel": Official.Channel.CONTACT_FORM,
                     "contact_form_url": WHITE_HOUSE_CONTACT,
                     "holder_verified_on": today if current else None,
@@ -379,14 +381,23 @@ def executive_import(
     return officials
 
 
-OFFICIAL_FILE_OPTIONAL = {"email", "contact_form_url", "webhook_url", "phone", "verified_on"}
+OFFICIAL_FILE_OPTIONAL = {
+    "email",
+    "contact_form_url",
+    "webhook_url",
+    "phone",
+    "verified_on",
+    "salutation",
+}
 
 
 def executive_officials_import(entries: Iterable[dict]) -> list[Official]:
     """Other executive officials (a Secretary, an Ambassador) from a short YAML list; see
     ADMIN.md for the format. `verified_on: YYYY-MM-DD` says when someone last checked that the
     holder named still holds the office; without it the holder is unverified and messages
-    address the office alone. Validated like the admin form, all or nothing."""
+    address the office alone. `salutation` ("Dear Secretary Rubio"): without it the office's
+    is kept, and an entry naming a new holder while that salutation names the previous one is
+    refused. Validated like the admin form, all or nothing."""
     from django.core.exceptions import ValidationError
 
     officials = []

@@ -138,8 +138,9 @@ class Official(models.Model):
         blank=True,
         help_text="How a message greets this office, without the comma: 'Dear Secretary "
         "Rubio', 'Dear Madam Secretary'. A salutation naming the holder is used only while the "
-        "holder is verified. Blank: 'Dear Senator Kim' (title and last name) for a member of "
-        "Congress, the office's title ('Dear Secretary of State') for an executive office.",
+        "holder is verified. Blank: the title's form of address and the last name ('Dear "
+        "Senator Kim', 'Dear Secretary Rubio' for the Secretary of State), or the office alone "
+        "('Dear Secretary of State') while an executive holder is not verified.",
     )
 
     channel = models.CharField(max_length=12, choices=Channel.choices)

@@ -5,8 +5,8 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -14,8 +14,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from legislators.models import Official
 
-from ..messages import validate_message_template, validate_subject_template
-from ..models import Action, Call, Campaign, Letter, PolicyAsk
+from ..messages import placeholder_examples
+from ..models import Call, Campaign, Letter, PolicyAsk
 from ..selectors import calls_by_office, unverified_executive_q, unverified_targets
 from ..services import officials_reach, web_form_topic_mapping
 from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
@@ -34,45 +34,12 @@ class PolicyAskInline(admin.TabularInline):
 
 
 class CampaignAdminForm(forms.ModelForm):
-    """Call scripts take the messages' placeholders; an unknown one is refused on save."""
+    """The subject, statements and call scripts are validated by the model's fields
+    (`alerts.models.Campaign`): their errors show next to each field here."""
 
     class Meta:
         model = Campaign
         fields = CALL_SCRIPT_FIELDS
-
-    def _clean_script(self, name):
-        value = self.cleaned_data.get(name, "")
-        validate_message_template(value)
-        return value
-
-    def clean_message_subject(self):
-        value = self.cleaned_data.get("message_subject", "")
-        validate_subject_template(value, longest=_longest_placeholder_values())
-        return value
-
-    def clean_call_script_thank(self):
-        return self._clean_script("call_script_thank")
-
-    def clean_call_script_urge(self):
-        return self._clean_script("call_script_urge")
-
-    def clean_call_script_executive(self):
-        return self._clean_script("call_script_executive")
-
-
-def _longest_placeholder_values() -> dict[str, int]:
-    """How long each subject placeholder can be: the officials' as they are, the
-    constituent's as long as the form takes."""
-    officials = Official.objects.aggregate(
-        title=Coalesce(Max(Length("title")), 0), last_name=Coalesce(Max(Length("last_name")), 0)
-    )
-    field = Action._meta.get_field
-    return {
-        "official_title": officials["title"],
-        "official_last_name": officials["last_name"],
-        "constituent_name": field("first_name").max_length + 1 + field("last_name").max_length,
-        "constituent_city": field("city").max_length,
-    }
 
 
 class UnverifiedTargetsFilter(admin.SimpleListFilter):
@@ -157,7 +124,13 @@ class CampaignAdmin(CampaignLifecycleAdmin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("targets",)
     inlines = (PolicyAskInline,)
-    readonly_fields = ("calls_per_office", "reach_per_target", "web_form_topics", "partners")
+    readonly_fields = (
+        "calls_per_office",
+        "reach_per_target",
+        "web_form_topics",
+        "placeholder_guide",
+        "partners",
+    )
     fieldsets = (
         ("Story", {"fields": ("title", "slug", "organization_name", "summary", "body")}),
         ("Schedule", {"fields": ("status", "starts_at", "ends_at", "goal")}),
@@ -170,10 +143,13 @@ class CampaignAdmin(CampaignLifecycleAdmin, SimpleHistoryAdmin):
                     "urge_template",
                     "executive_template",
                     "suggested_message",
+                    "placeholder_guide",
                 ),
                 "description": "Each official gets the statement that fits: thank cosigners of "
-                "the campaign's letters, urge other legislators, address executives. The "
-                "constituent's own words follow it.",
+                "the campaign's letters, urge other legislators, address executives. Write the "
+                "body only: each message opens with the office's own greeting (“Dear Senator "
+                "Kim,”) and is signed with the constituent's name and address. The "
+                "constituent's own words follow the statement.",
             },
         ),
         (
@@ -204,6 +180,29 @@ class CampaignAdmin(CampaignLifecycleAdmin, SimpleHistoryAdmin):
             },
         ),
     )
+
+    @admin.display(description="placeholders")
+    def placeholder_guide(self, obj):
+        """What each placeholder renders to, from this campaign's asks and one of its targets."""
+        asks, official = [], None
+        if obj is not None and obj.pk is not None:
+            asks = list(obj.asks.all())
+            official = obj.targets.order_by("kind", "title").first()
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td><td><pre>{}</pre></td></tr>",
+            placeholder_examples(official=official, asks=asks),
+        )
+        return format_html(
+            '<table class="placeholder-guide"><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}'
+            "</table><p>{}</p>",
+            "Placeholder",
+            "What it is",
+            "For example",
+            rows,
+            "The subject takes {constituent_name} and {constituent_city} only; the suggested "
+            "words take no official's placeholder. An unknown placeholder is refused.",
+        )
 
     class Media:
         css = {"all": ("css/campaign_partners.css",)}

@@ -72,7 +72,19 @@ class DeliveryAdmin(admin.ModelAdmin):
         ),
         (
             "Message",
-            {"fields": ("subject", "organization_statement", "constituent_message", "body")},
+            {
+                "fields": (
+                    "addressed_title",
+                    "addressed_name",
+                    "salutation",
+                    "subject",
+                    "organization_statement",
+                    "constituent_message",
+                    "body",
+                ),
+                "description": "As written when the constituent sent it: whom it addressed "
+                "stays so when the office's holder or salutation changes.",
+            },
         ),
     )
     readonly_fields = tuple(field for _, options in fieldsets for field in options["fields"])

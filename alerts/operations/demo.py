@@ -87,6 +87,7 @@ class ExecutiveTarget:
     title: str
     contact_form_url: str
     phone: str = ""
+    salutation: str = ""  # names no one, so it holds whoever holds the office
 
 
 # The offices the alert names. Offices, not people: the demo runs long after the letter, and a
@@ -99,8 +100,8 @@ class ExecutiveTarget:
 EXECUTIVE_TARGETS = [
     ExecutiveTarget("us-president", "President", "https://www.whitehouse.gov/contact/", "202-456-1111"),
     ExecutiveTarget("us-vice-president", "Vice President", "https://www.whitehouse.gov/contact/", "202-456-1111"),
-    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "https://www.state.gov/contact-us/", "202-647-4000"),
-    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "https://usun.usmission.gov/contact-us/", "212-415-4000"),
+    ExecutiveTarget("us-secretary-of-state", "Secretary of State", "https://www.state.gov/contact-us/", "202-647-4000", "Dear Secretary"),
+    ExecutiveTarget("us-ambassador-to-the-un", "U.S. Ambassador to the United Nations", "https://usun.usmission.gov/contact-us/", "212-415-4000", "Dear Ambassador"),
 ]  # fmt: skip
 
 # (bioguide id, first, last, official full name, party, state, district, role)
@@ -248,8 +249,12 @@ def demo_load() -> Campaign:
                 "channel": Official.Channel.CONTACT_FORM,
                 "contact_form_url": target.contact_form_url,
                 "phone": target.phone,
+                "salutation": target.salutation,
             },
         )
+        if target.salutation and not official.salutation:
+            official.salutation = target.salutation
+            official.save(update_fields=["salutation", "updated_at"])
         officials.append(official)
     campaign.targets.add(*officials)
     return campaign

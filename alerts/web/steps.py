@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from legislators.models import Official
 
-from ..messages import ComposedMessage, holder_name, suggested_message
+from ..messages import ComposedMessage, holder_name, suggested_message, suggested_subject
 from ..models import SENATE_PREFIXES, Action
 from ..selectors import CallSheet, call_sheets
 from ..services import messages_compose, officials_reach, questions_of
@@ -110,7 +110,7 @@ def next_page_values(post: QueryDict, form: "ActionForm") -> dict:
     if post.get("chosen") != "1":
         values["officials"] = [o.pk for o in form.recipients.checkable]
     if not values.get("subject"):
-        values["subject"] = campaign.message_subject
+        values["subject"] = suggested_subject(campaign, sender=form.constituent())
     if "message" not in post:
         values["message"] = suggested_message(campaign, sender=form.constituent())
     return values
@@ -216,12 +216,13 @@ class StepPage:
             chosen = self.selected_ids | {self.selected_representative}
             officials = [o for o in officials if o.pk in chosen]
         campaign = self.form.campaign
+        sender = {name: self.value_of(name) for name in Action.CONTACT_FIELDS}
         composed_messages = messages_compose(
             campaign=campaign,
             officials=officials,
-            subject=self.value_of("subject") or campaign.message_subject,
+            subject=self.value_of("subject") or suggested_subject(campaign, sender=sender),
             message=self.value_of("message"),
-            sender={name: self.value_of(name) for name in Action.CONTACT_FIELDS},
+            sender=sender,
         )
         ways = self.form.ways  # worked out when the message page was validated
         if ways is None or any(o.pk not in ways for o in officials):

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='official',
             name='salutation',
-            field=models.CharField(blank=True, help_text="How a message greets this office, without the comma: 'Dear Secretary Rubio', 'Dear Madam Secretary'. A salutation naming the holder is used only while the holder is verified. Blank: 'Dear Senator Kim' (title and last name) for a member of Congress, the office's title ('Dear Secretary of State') for an executive office.", max_length=200),
+            field=models.CharField(blank=True, help_text="How a message greets this office, without the comma: 'Dear Secretary Rubio', 'Dear Madam Secretary'. A salutation naming the holder is used only while the holder is verified. Blank: the title's form of address and the last name ('Dear Senator Kim', 'Dear Secretary Rubio' for the Secretary of State), or the office alone ('Dear Secretary of State') while an executive holder is not verified.", max_length=200),
         ),
     ]

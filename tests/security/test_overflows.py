@@ -109,7 +109,7 @@ def _admin_data(campaign, **changes):
     [
         ("Our asks: {policy_asks}", "cannot go in a subject"),
         ("Sent by {constituent_name}", "can reach 209 characters"),
-        ("x" * 150 + " {official_title} {official_last_name}", "can reach"),
+        ("x" * 150 + " {official_title} {official_last_name}", "cannot name an official"),
     ],
 )
 def test_the_admin_refuses_a_subject_template_that_can_render_too_long(
@@ -124,7 +124,7 @@ def test_the_admin_refuses_a_subject_template_that_can_render_too_long(
 
 def test_the_admin_takes_a_subject_template_that_fits(admin_form, campaign):
     form = admin_form(
-        _admin_data(campaign, message_subject="Please act, {official_title} {official_last_name}"),
+        _admin_data(campaign, message_subject="Please act, from {constituent_city}"),
         instance=campaign,
     )
     form.is_valid()

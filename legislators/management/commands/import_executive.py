@@ -28,7 +28,8 @@ class Command(BaseCommand):
             "--on", type=dt.date.fromisoformat, help="Who held office on this day (default: today)."
         )
         parser.add_argument(
-            "--officials", help="YAML list of other executive officials: key, title, name, ..."
+            "--officials",
+            help="YAML list of other executive officials: key, title, name, salutation, ...",
         )
 
     def handle(self, *args, source, on, officials, **options):
