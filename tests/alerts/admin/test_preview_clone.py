@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 from django import forms
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -512,3 +514,19 @@ def test_a_preview_walks_the_steps_but_sends_nothing(
     assert (Action.objects.count(), Delivery.objects.count()) == (0, 0)
     assert published_tasks(broker_queue) == []
     assert Client().get(url).status_code == 404
+
+
+def test_the_preview_reads_as_many_rows_for_six_targets_as_for_two(admin_client):
+    def queries(targets: int) -> int:
+        campaign = CampaignFactory(
+            status=Status.DRAFT,
+            targets=[OfficialFactory(title=f"Envoy {n}") for n in range(targets)],
+        )
+        PolicyAskFactory(campaign=campaign)
+        url = reverse("admin:alerts_campaign_preview", args=[campaign.pk])
+        with CaptureQueriesContext(connection) as captured:
+            page = admin_client.get(url, {"zip_code": "20001"})
+        assert len(page.context["previews"]) == targets
+        return len(captured)
+
+    assert queries(6) == queries(2)
