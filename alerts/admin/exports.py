@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from ..exports import ActionsCsv, actions_to_export
-from ..models import Campaign
+from ..models import Campaign, ExportLog
 from ..services import export_log_begin, export_log_end
 
 logger = logging.getLogger("alerts.exports")
@@ -117,3 +117,32 @@ def _logged(csv_file: ActionsCsv, log):
             csv_file.rows,
             time.monotonic() - started,
         )
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Who took which constituents' data, and when: a record, never edited."""
+
+    list_display = ("started_at", "username", "campaign", "filters", "rows", "complete")
+    list_filter = ("complete", "campaign")
+    list_select_related = ("campaign",)
+    date_hierarchy = "started_at"
+    readonly_fields = (
+        "username",
+        "user",
+        "campaign",
+        "filters",
+        "started_at",
+        "finished_at",
+        "rows",
+        "complete",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -365,6 +365,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Staff sign-ins, failures and lockouts are an audit trail, whatever LOG_LEVEL says.
         "staff": {"level": "INFO"},
+        # Who exported constituents' data, likewise (alerts.admin.exports).
+        "alerts.exports": {"level": "INFO"},
         "axes": {"level": "ERROR"},
     },
 }

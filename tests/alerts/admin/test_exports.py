@@ -58,6 +58,11 @@ def _rows(response) -> list[list[str]]:
     return rows[1:]
 
 
+def _guarded(text: str) -> str:
+    """What a spreadsheet would run as a formula, made text by a leading apostrophe."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
 def _expected(actions) -> list[list[str]]:
     """What each action's row must say, worked out from the ORM without alerts.exports."""
     rows = []
@@ -75,23 +80,20 @@ def _expected(actions) -> list[list[str]]:
             for d in written
             if d.official.legislator and d.official.legislator.chamber == Chamber.HOUSE
         ]
-        first_name = action.first_name
-        if first_name.startswith("="):
-            first_name = "'" + first_name
         rows.append(
             [
-                first_name,
-                action.last_name,
-                action.email,
-                action.street,
-                action.city,
+                _guarded(action.first_name),
+                _guarded(action.last_name),
+                _guarded(action.email),
+                _guarded(action.street),
+                _guarded(action.city),
                 action.state,
                 action.zip_code,
                 seats[0] if seats else "",
                 "; ".join(names),
-                action.source,
-                action.referral_code,
-                action.referred_by.referral_code if action.referred_by else "",
+                _guarded(action.source),
+                _guarded(action.referral_code),
+                _guarded(action.referred_by.referral_code) if action.referred_by else "",
                 action.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                 action.confirmed_at.strftime("%Y-%m-%d %H:%M:%S") if action.confirmed_at else "",
                 "yes" if action.keep_informed else "no",
@@ -263,6 +265,19 @@ class TestRecord:
         log = ExportLog.objects.get()
         assert log.complete is False and log.finished_at is not None
         assert log.rows < 300
+
+    def test_the_records_are_listed_in_the_admin_and_cannot_be_changed(self, admin_client, seed):
+        _rows(admin_client.get(_export_url(seed.campaign)))
+        log = ExportLog.objects.get()
+        listing = admin_client.get(reverse("admin:alerts_exportlog_changelist"))
+        assert listing.status_code == 200
+        assert seed.campaign.title in listing.content.decode()
+        assert admin_client.get(reverse("admin:alerts_exportlog_add")).status_code == 403
+        page = admin_client.post(
+            reverse("admin:alerts_exportlog_change", args=[log.pk]), {"rows": 0}
+        )
+        assert page.status_code == 403
+        assert ExportLog.objects.get().rows == 300
 
 
 class TestKeepInformedConsent:
