@@ -264,7 +264,8 @@ def thanks_cookie_name() -> str:
 
 def thanks_cookie_value(public_ids) -> str:
     """The signed cookie value that lets a browser see these actions' thanks pages."""
-    value = ",".join(str(pk) for pk in public_ids)
+    # Dots, not commas, between the ids: a cookie value with a comma goes out quoted.
+    value = ".".join(str(pk) for pk in public_ids)
     return signing.get_cookie_signer(salt=thanks_cookie_name() + THANKS_SALT).sign(value)
 
 
@@ -272,7 +273,7 @@ def _submitted_here(request) -> list[str]:
     value = request.get_signed_cookie(
         thanks_cookie_name(), default="", salt=THANKS_SALT, max_age=THANKS_MAX_AGE
     )
-    return [pk for pk in value.split(",") if pk]
+    return [pk for pk in value.split(".") if pk]
 
 
 def _remember_submitted(request, response, action):

@@ -102,8 +102,11 @@ def test_the_same_submission_sent_twice_is_one_action_and_one_thanks_page(
 
 
 def test_a_thanks_page_opens_only_in_the_browser_that_sent_it(client, campaign, email_officials):
-    client.post(_url(campaign), action_post(email_officials))
+    sent = client.post(_url(campaign), action_post(email_officials))
     action = Action.objects.get()
+    cookie = sent.cookies["thanks"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert str(action.public_id) in cookie.value and '"' not in cookie.OutputString()
     url = _thanks_url(action)
     assert client.get(url).status_code == 200
 
