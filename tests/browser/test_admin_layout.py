@@ -89,8 +89,9 @@ CONTRAST = """(element) => {
         return 0.2126 * R + 0.7152 * G + 0.0722 * B;
     };
     // The background is the nearest one painted: the element's own, or an ancestor's.
+    const clear = (el) => getComputedStyle(el).backgroundColor === "rgba(0, 0, 0, 0)";
     let painted = element;
-    while (painted.parentElement && getComputedStyle(painted).backgroundColor === "rgba(0, 0, 0, 0)") {
+    while (painted.parentElement && clear(painted)) {
         painted = painted.parentElement;
     }
     const background = getComputedStyle(painted).backgroundColor;
