@@ -131,3 +131,24 @@ def test_the_match_statuses_are_legible(signed_in, live_server, letter, theme):
         if v["id"] == "color-contrast"
     ]
     assert violations == [], format_violations(violations)
+
+
+# The partners panel -------------------------------------------------------------------------
+
+
+def test_the_copy_button_puts_the_snippet_on_the_clipboard(signed_in, live_server):
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    campaign = CampaignFactory(allowed_origins="https://partner.example")
+    page.goto(live_server.url + reverse("admin:alerts_campaign_change", args=[campaign.pk]))
+    snippet = page.locator("#embed-snippet").input_value()
+    assert snippet.startswith("<iframe ") and 'loading="lazy"' in snippet
+
+    button = page.locator('button[data-copy="partner-1-link"]')
+    button.click()
+    expect(button).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#partner-1-link").input_value()
+    assert copied.endswith("?source=partner.example")
+    # A Copy button is not a submit button: the page did not post the form.
+    assert page.url.endswith(f"/{campaign.pk}/change/")
