@@ -356,11 +356,18 @@ class Action(models.Model):
 
     consent_text = models.TextField(help_text="The consent line the constituent agreed to.")
     # A separate, optional consent: to hear from the organization again (its mailing list).
+    # Defaults in the database too, so rows written by SQL (bench, tests) need not name them.
     keep_informed = models.BooleanField(
-        "keep me informed", default=False, help_text="Ticked on the form: may be emailed later."
+        "keep me informed",
+        default=False,
+        db_default=False,
+        help_text="Ticked on the form: may be emailed later.",
     )
     keep_informed_text = models.TextField(
-        blank=True, help_text="The keep-me-informed line as the constituent ticked it."
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The keep-me-informed line as the constituent ticked it.",
     )
     source = models.CharField(max_length=100, blank=True, help_text="From ?source= on the link.")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code)

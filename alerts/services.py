@@ -164,7 +164,13 @@ def action_submit(
                 **sender,
             )
             # The campaign and the referrer are rows just read: no query to check they exist.
-            action.full_clean(exclude=["campaign", "referred_by"], validate_unique=False)
+            # The keep-me-informed check constraint is the INSERT's to enforce: validating it
+            # here would cost a savepoint and a query.
+            action.full_clean(
+                exclude=["campaign", "referred_by"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
             # A token already used fails here, on its unique constraint (handled below).
             action.save()
             _count(action, actions=1, confirmed=1 if pre_confirmed else 0)
