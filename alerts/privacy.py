@@ -357,6 +357,8 @@ def _action_export(action: Action) -> dict:
         "subject": action.subject,
         "message": action.message,
         "consent_text": action.consent_text,
+        "keep_informed": action.keep_informed,
+        "keep_informed_text": action.keep_informed_text,
         "source": action.source,
         "referral_code": action.referral_code,
         "referred_by": str(action.referred_by.public_id) if action.referred_by else None,

@@ -354,6 +354,8 @@ def two_people(client, email_officials, evidence_dir):
 
 def test_the_export_holds_all_of_a_persons_actions_and_nothing_of_anyone_elses(two_people):
     _campaign, ana, ben, actions, deliveries = two_people
+    wording = "Keep me informed by the organization."
+    Action.objects.filter(pk=actions[0].pk).update(keep_informed=True, keep_informed_text=wording)
     out = io.StringIO()
     call_command("export_constituent", ana.email.lower(), stdout=out)
     exported = json.loads(out.getvalue())
@@ -364,6 +366,7 @@ def test_the_export_holds_all_of_a_persons_actions_and_nothing_of_anyone_elses(t
     assert first["contact"]["phone"] == ana.phone
     assert first["message"] == ana.message
     assert first["confirmation"]["confirmed_at"] is not None
+    assert (first["keep_informed"], first["keep_informed_text"]) == (True, wording)
     assert {d["status"] for d in first["deliveries"]} == {"sent", "failed", "manual"}
     assert all(ana.first_name in d["body"] for d in first["deliveries"])
     assert {d["attempt_log"][0]["screenshot"] for d in first["deliveries"]} == {
