@@ -71,8 +71,17 @@ def _refuse_hidden(value: str) -> None:
         )
 
 
+# In plain ASCII the only characters refused here are its control characters: most names and
+# messages are then checked by one regular expression, not character by character (a blast's
+# submit checks each field twice, in the form and in the model).
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_CONTROL_BUT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def validate_single_line(value):
     """A name, an address line, a subject: one line, and nothing in it that does not show."""
+    if (value or "").isascii() and not _ASCII_CONTROL.search(value or ""):
+        return
     if any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in value or ""):
         raise ValidationError(
             _("Use a single line without line breaks or control characters."), code="control_char"
@@ -81,6 +90,8 @@ def validate_single_line(value):
 
 
 def validate_multi_line(value):
+    if (value or "").isascii() and not _ASCII_CONTROL_BUT_BREAKS.search(value or ""):
+        return
     if any(
         (unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES and ch not in "\n\r\t")
         or unicodedata.category(ch) == "Cs"

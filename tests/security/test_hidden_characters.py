@@ -2,6 +2,8 @@
 field (alerts/validators.py, shared by the models and the form), with the character named;
 the joiners some scripts spell words with are taken between letters."""
 
+import unicodedata
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -79,3 +81,20 @@ def test_a_message_may_keep_its_lines_but_not_noncharacters():
     for char in ("\ufffe", "\uffff", "\ufdd0", "\U0010ffff"):
         with pytest.raises(ValidationError):
             validate_multi_line(f"words{char}")
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_every_ascii_character_is_judged_as_the_unicode_categories_judge_it(code):
+    """Plain ASCII takes a shortcut (one regular expression); it must refuse exactly what the
+    character-by-character rules refuse: the control characters (a message keeps its lines)."""
+    char = chr(code)
+    control = unicodedata.category(char) == "Cc"
+    for validate, refused in (
+        (validate_single_line, control),
+        (validate_multi_line, control and char not in "\n\r\t"),
+    ):
+        if refused:
+            with pytest.raises(ValidationError):
+                validate(f"a{char}b")
+        else:
+            validate(f"a{char}b")
