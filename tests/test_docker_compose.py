@@ -82,6 +82,7 @@ def test_web_runs_gunicorn_with_the_wsgi_app(services):
     words = _words(services["web"]["command"])
     assert "gunicorn" in words
     assert words[words.index("gunicorn") + 1] == "config.wsgi:application"
+    assert int(words[words.index("--timeout") + 1]) >= 120  # a million actions' CSV export
 
 
 def test_worker_and_beat_run_celery_on_the_config_app(services):
@@ -159,6 +160,7 @@ def test_dockerfile_cmd_runs_gunicorn_as_a_non_root_user():
     argv = json.loads(cmd) if cmd.startswith("[") else shlex.split(cmd)
     assert argv[0] == "gunicorn"
     assert "config.wsgi:application" in argv
+    assert int(argv[argv.index("--timeout") + 1]) >= 120  # a million actions' CSV export
 
     users = [arguments for keyword, arguments in instructions if keyword == "USER"]
     assert users, "the image runs as root: no USER line"
