@@ -12,7 +12,10 @@ PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY, settin
 
 
 def _load(module, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    # Not the test run's own: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a
+    # deployment must not (check --deploy says so).
+    test_only = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in test_only}
     return subprocess.run(
         [sys.executable, "-c", PRINT_KEY],
         cwd=ROOT,
