@@ -11,11 +11,13 @@ from tests.support.processes import ROOT
 PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY, settings.DEBUG)"
 
 
+# Not the test run's own: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment
+# must not (check --deploy says so).
+TEST_ONLY = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _load(module, **env):
-    # Not the test run's own: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a
-    # deployment must not (check --deploy says so).
-    test_only = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base = {k: v for k, v in os.environ.items() if k not in test_only}
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
     return subprocess.run(
         [sys.executable, "-c", PRINT_KEY],
         cwd=ROOT,
@@ -72,7 +74,7 @@ def test_with_no_environment_the_app_uses_sqlite_and_the_filesystem_broker():
 
 
 def _production(code, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
     return subprocess.run(
         [sys.executable, *code],
         cwd=ROOT,
