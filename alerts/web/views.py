@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..messages import signed_off
 from ..models import Action, Call, Campaign, Delivery
 from ..notifications import ConfirmationLinkError, action_to_confirm, confirmation_code_matches
-from ..selectors import action_outcomes, actions_counted
+from ..selectors import action_outcomes, actions_counted, addressed_as
 from ..services import FormTokenUsed, action_confirm, action_submit, call_log, campaign_wording
 from . import abuse, pages
 from .forms import ActionForm, form_token_is_valid, new_form_token
@@ -420,8 +420,9 @@ def confirm(request, action_id):
             if not entered.strip()
             else _("That is not the code in the email we sent you. Check it and try again.")
         )
-    context["officials"] = [
-        d.official
+    # Whom each message names, as it was written: not whoever holds the office today.
+    context["addressed"] = [
+        addressed_as(d)
         for d in action.deliveries.select_related("official").exclude(status=Delivery.Status.FAILED)
     ]
     status = 400 if "code_error" in context else 200

@@ -470,3 +470,25 @@ def test_a_delivery_keeps_whom_it_addressed_after_the_office_changes_hands(
     for field, value in [("addressed_name", "Marco Rubio"), ("salutation", "Dear Secretary Rubio")]:
         row = html[html.index(f"field-{field}") :]
         assert value in row[: row.index("</div>\n")], field
+
+
+def test_the_confirmation_page_names_whom_the_messages_address_not_the_new_holder(
+    client, secretary
+):
+    campaign = CampaignFactory(targets=[secretary], double_opt_in=True)
+    action = action_submit(
+        campaign=campaign,
+        constituent=CONSTITUENT,
+        subject="Protect civilians",
+        message="",
+        officials=[secretary],
+        consent_text="I agree.",
+    ).action
+    secretary.name, secretary.last_name = "Pat Doe", "Doe"
+    secretary.salutation = "Dear Secretary Doe"
+    secretary.full_clean()
+    secretary.save()
+
+    page = client.get(reverse("alerts:confirm", args=[action.public_id])).content.decode()
+    assert "Secretary of State Marco Rubio" in page
+    assert "Pat Doe" not in page
