@@ -1,14 +1,11 @@
 """Campaigns, their policy asks, and the calls constituents logged."""
 
-from functools import partial
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
-from django.urls import path
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -21,6 +18,7 @@ from ..services import officials_reach, web_form_topic_mapping
 from .dashboard import dashboard_view, staffer_report_csv_view, staffer_report_view
 from .exports import campaign_export_view
 from .lifecycle import CampaignLifecycleAdmin
+from .pages import object_page_urls
 from .partners import partners_panel
 
 CALL_SCRIPT_FIELDS = ("call_script_thank", "call_script_urge", "call_script_executive")
@@ -316,21 +314,13 @@ class CampaignAdmin(CampaignLifecycleAdmin, SimpleHistoryAdmin):
         return format_html('<table class="calls-per-office">{}{}</table>', header, body)
 
     def get_urls(self):
-        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         pages = [
             ("dashboard/", dashboard_view, "dashboard"),
             ("report/", staffer_report_view, "report"),
             ("report/csv/", staffer_report_csv_view, "report_csv"),
             ("export/", campaign_export_view, "export"),
         ]
-        return [
-            path(
-                f"<path:object_id>/{route}",
-                self.admin_site.admin_view(partial(view, self)),
-                name=f"{prefix}_{name}",
-            )
-            for route, view, name in pages
-        ] + super().get_urls()
+        return object_page_urls(self, pages) + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
         for campaign in Campaign.objects.live():

@@ -4,7 +4,6 @@ preview (`preview.py`), "View on site" and "Clone". `CampaignLifecycleAdmin` is 
 `CampaignAdmin`; every write is a service's."""
 
 import copy
-from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -12,13 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.forms.models import inlineformset_factory
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ..models import Campaign, PolicyAsk
 from ..selectors import campaign_move_problems, campaign_problems
 from ..services import CampaignMoveRefused, campaign_clone, campaign_status_set
+from .pages import object_page_urls
 from .preview import campaign_preview_view
 
 Status = Campaign.Status
@@ -200,19 +200,11 @@ class CampaignLifecycleAdmin:
         return reverse("alerts:campaign_detail", args=[obj.slug])
 
     def get_urls(self):
-        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         pages = [
             ("preview/", campaign_preview_view, "preview"),
             ("clone/", campaign_clone_view, "clone"),
         ]
-        return [
-            path(
-                f"<path:object_id>/{route}",
-                self.admin_site.admin_view(partial(view, self)),
-                name=f"{prefix}_{name}",
-            )
-            for route, view, name in pages
-        ] + super().get_urls()
+        return object_page_urls(self, pages) + super().get_urls()
 
     def save_model(self, request, obj, form, change):
         # The status moves after the asks and targets are saved, through the service.
