@@ -5,7 +5,6 @@ import datetime as dt
 import re
 
 import pytest
-from django import forms
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +23,7 @@ from tests.factories import (
     OfficialFactory,
     PolicyAskFactory,
 )
+from tests.support.admin_forms import change_form_post
 from tests.support.staff import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -210,51 +210,11 @@ def _live_campaign():
     return campaign
 
 
-def _change_form_post(client, campaign, **changes) -> dict:
-    """The campaign's change form as the admin shows it, ready to post back with `changes`."""
-    page = client.get(reverse("admin:alerts_campaign_change", args=[campaign.pk]))
-    form = page.context["adminform"].form
-    data = {}
-
-    def put(name, field, value):
-        if isinstance(field.widget, forms.SplitDateTimeWidget):
-            local = timezone.localtime(value) if value else None
-            data[f"{name}_0"] = f"{local:%Y-%m-%d}" if local else ""
-            data[f"{name}_1"] = f"{local:%H:%M:%S}" if local else ""
-        elif isinstance(field, forms.BooleanField):
-            if value:
-                data[name] = "on"
-        elif isinstance(value, list | tuple):
-            data[name] = [str(getattr(v, "pk", v)) for v in value]
-        else:
-            data[name] = "" if value is None else str(value)
-
-    for name, field in form.fields.items():
-        put(name, field, form[name].value())
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        rows = formset.initial_forms
-        data.update(
-            {
-                f"{formset.prefix}-TOTAL_FORMS": str(len(rows)),
-                f"{formset.prefix}-INITIAL_FORMS": str(len(rows)),
-                f"{formset.prefix}-MIN_NUM_FORMS": "0",
-                f"{formset.prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-        for row in rows:
-            for name, field in row.fields.items():
-                value = row[name].value()
-                put(row.add_prefix(name), field, getattr(value, "pk", value))
-    data.update(changes)
-    return data
-
-
 def test_an_edit_of_a_live_campaign_records_who_changed_what(admin_client, admin_user):
     campaign = _live_campaign()
     assert campaign.status == Campaign.Status.LIVE
     url = reverse("admin:alerts_campaign_change", args=[campaign.pk])
-    data = _change_form_post(admin_client, campaign, body="Why it matters now.")
+    data = change_form_post(admin_client, campaign, body="Why it matters now.")
     data["asks-0-title"] = "Protect every civilian"
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -303,7 +263,7 @@ def test_an_old_version_is_shown_read_only(admin_client, admin_user):
     page = admin_client.get(url)
     assert page.status_code == 200
     assert "Revert" not in page.content.decode()
-    data = _change_form_post(admin_client, campaign, body="Written through the history page.")
+    data = change_form_post(admin_client, campaign, body="Written through the history page.")
     assert admin_client.post(url, data).status_code == 405
     campaign.refresh_from_db()
     assert campaign.body == "Second version."
