@@ -87,7 +87,14 @@ def test_a_delivery_that_kills_its_worker_every_time_fails_at_the_cap_and_others
     [poison_action] = submit_actions(poison_campaign, [poisoned], 1, tag="poison")
     poison = Delivery.objects.get(official=poisoned)
 
-    wait_until(lambda: sink.kills, timeout=20, message="the poison delivery's first kill")
+    try:
+        wait_until(lambda: sink.kills, timeout=30, message="the poison delivery's first kill")
+    except TimeoutError as exc:
+        poison.refresh_from_db()
+        raise AssertionError(
+            f"{exc}; the delivery is {poison.status}, the pool {worker.pool_pids()}\n"
+            + worker.log()[-3000:]
+        ) from exc
 
     # Others' deliveries, submitted while the poison delivery goes round: all sent, once each,
     # before it is done with (the cap is minutes of leases away on a real worker; seconds here).

@@ -201,9 +201,21 @@ class CeleryWorker:
         wait_until(settled, timeout=timeout, interval=0.1, message=f"sweep {sweep_id} and idle")
 
     def pool_pids(self) -> list[int]:
-        """The prefork pool's child processes (what a kill -9 of "a worker process" hits)."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        """The prefork pool's child processes (what a kill -9 of "a worker process" hits).
+
+        Read from every process's parent, not from /proc/<pid>/task/<pid>/children, which
+        lists only the children forked by the main thread: billiard replaces a dead pool
+        process from another thread, and the poison test then found no process to kill."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
 
     def kill(self):
         """kill -9 the whole worker (main process and pool), as a crash would."""
