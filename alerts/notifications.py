@@ -112,17 +112,23 @@ def mailbox_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
-def _mailbox_digest(email: str) -> str:
-    """What the cache keys by instead of the address (as web.abuse does for its limits)."""
+def salted_digest(value: str) -> str:
+    """What a key or a row holds instead of an address (IP or email): an HMAC keyed by
+    IP_HASH_SALT (or SECRET_KEY), stable for one salt, useless without it."""
     salt = settings.IP_HASH_SALT or settings.SECRET_KEY
-    return hmac.new(salt.encode(), mailbox_key(email).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def mailbox_digest(email: str) -> str:
+    """What the per-email rate limit and the confirmation cap key a mailbox by."""
+    return salted_digest(mailbox_key(email))
 
 
 def _days_key(email: str, now: dt.datetime) -> tuple[str, int]:
     """The cache key of the count of confirmation emails to this mailbox on `now`'s UTC day,
     and the seconds left in that day."""
     seconds = int(now.timestamp())
-    return f"confirmations:{seconds // 86400}:{_mailbox_digest(email)}", 86400 - seconds % 86400
+    return f"confirmations:{seconds // 86400}:{mailbox_digest(email)}", 86400 - seconds % 86400
 
 
 def _mailbox_allowance_take(email: str, now: dt.datetime) -> bool:

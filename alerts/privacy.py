@@ -18,8 +18,6 @@ This module sits beside `notifications` in the layers (ARCHITECTURE.md), so that
 """
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import shutil
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Action, ActionCount, Attempt, Delivery, DeliveryStatus, Erasure
-from .notifications import CONFIRM_MAX_AGE, mailbox_key
+from .notifications import CONFIRM_MAX_AGE, mailbox_digest
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +169,7 @@ def constituent_erase(*, email: str, now=None) -> Erasure:
     mine = _actions_of(email)
     ids = list(mine.values_list("pk", flat=True))
     done = Forgotten()
-    tokens = {_email_token(email)}
+    tokens = {mailbox_digest(email)}
     for start in range(0, len(ids), BATCH):
         forgotten, found = _forget(mine.filter(pk__in=ids[start : start + BATCH]), now=now)
         done += forgotten
@@ -219,7 +217,7 @@ def _forget(actions, *, now) -> tuple[Forgotten, set[str]]:
     with transaction.atomic():
         rows = list(actions.select_for_update(of=("self",)).values(*fields))
         tokens = {row["ip_hash"] for row in rows if row["ip_hash"]}
-        tokens |= {_email_token(row["email"]) for row in rows if row["email"]}
+        tokens |= {mailbox_digest(row["email"]) for row in rows if row["email"]}
         removed = [r for r in rows if r["confirmed_at"] is None and r["campaign__double_opt_in"]]
         removed_ids = {r["pk"] for r in removed}
         kept = [r["pk"] for r in rows if r["pk"] not in removed_ids]
@@ -284,14 +282,6 @@ def _evidence_delete(delivery_ids) -> int:
 
 
 # --- Redis --------------------------------------------------------------------------------
-
-
-def _email_token(email: str) -> str:
-    """The key the per-email rate limit (`alerts.web.abuse`) and the confirmation cap
-    (`notifications`) give this address's mailbox: an HMAC of `mailbox_key`, as both make
-    it. tests/alerts/test_privacy.py fails if they drift apart."""
-    salt = settings.IP_HASH_SALT or settings.SECRET_KEY
-    return hmac.new(salt.encode(), mailbox_key(email).encode(), hashlib.sha256).hexdigest()
 
 
 def _cache_clients() -> list[redis.Redis]:

@@ -1,11 +1,10 @@
 """Who is asking, and how often: client addresses, their salted hashes, and rate limits.
 
 Addresses and email addresses are personal data, so neither is stored or used as a cache key
-in the clear: both go through `_digest`, an HMAC keyed by `IP_HASH_SALT` (or `SECRET_KEY`).
+in the clear: both go through `notifications.salted_digest`, an HMAC keyed by `IP_HASH_SALT`
+(or `SECRET_KEY`).
 """
 
-import hashlib
-import hmac
 import ipaddress
 import logging
 import math
@@ -19,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
-from ..notifications import mailbox_key
+from ..notifications import mailbox_key, salted_digest
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +62,9 @@ def client_ip(request: HttpRequest) -> str:
     return str(ip) if ip else fallback
 
 
-def _digest(value: str) -> str:
-    salt = settings.IP_HASH_SALT or settings.SECRET_KEY
-    return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
 def ip_hash(ip: str) -> str:
     """What we store instead of an address: stable for one salt, useless without it."""
-    return _digest(ip)
+    return salted_digest(ip)
 
 
 def _ip_bucket(ip: str) -> str:
@@ -105,7 +99,7 @@ def _window(limit: Limit) -> tuple[str, int]:
 
 
 def _cache_key(limit: Limit, key: str, window: str) -> str:
-    return f"ratelimit:{limit.name}:{window}:{_digest(key)}"
+    return f"ratelimit:{limit.name}:{window}:{salted_digest(key)}"
 
 
 def hit(limit: Limit, key: str) -> bool:

@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts import privacy, tasks
+from alerts import notifications, privacy, tasks
 from alerts.models import Action, ActionCount, Attempt, Call, Delivery, Erasure
 from alerts.notifications import CONFIRM_MAX_AGE, ConfirmationLinkError, action_to_confirm
 from alerts.selectors import actions_counted, delivery_stats
@@ -88,7 +88,7 @@ class Person:
 
     def cache_tokens(self) -> set[str]:
         """What the rate limits key this person's Redis counters by (abuse's own hashes)."""
-        return {abuse.ip_hash(self.ip), abuse._digest(privacy.mailbox_key(self.email))}
+        return {abuse.ip_hash(self.ip), notifications.mailbox_digest(self.email)}
 
 
 def finish_deliveries(action: Action, evidence_dir) -> list[Delivery]:
