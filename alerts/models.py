@@ -217,6 +217,13 @@ class Campaign(models.Model):
     def __str__(self):
         return self.title
 
+    def has_ended(self, *, now=None) -> bool:
+        """`Campaign.objects.ended()`, for a campaign in hand."""
+        now = now or timezone.now()
+        return self.status == Campaign.Status.CLOSED or (
+            self.status == Campaign.Status.LIVE and self.ends_at is not None and self.ends_at <= now
+        )
+
 
 # The only moves a campaign's status may make. `lifecycle.campaign_status_set` refuses others,
 # and an incomplete campaign going scheduled or live (`selectors.campaign_move_problems`).

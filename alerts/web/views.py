@@ -55,16 +55,6 @@ def _ended_campaign(slug):
     return get_object_or_404(Campaign.objects.ended(), slug=slug)
 
 
-def _has_ended(campaign) -> bool:
-    """`Campaign.objects.ended()`, for a campaign in hand."""
-    ends_at = campaign.ends_at
-    return campaign.status == Campaign.Status.CLOSED or (
-        campaign.status == Campaign.Status.LIVE
-        and ends_at is not None
-        and ends_at <= timezone.now()
-    )
-
-
 def _live_campaign_for_show(request, slug):
     """The live campaign as it was a moment ago (web/recent.py), for a POST too: a campaign
     closed less than PUBLIC_CACHE_SECONDS ago may take one more submission, which is sent like
@@ -380,7 +370,7 @@ def campaign_count(request, slug):
     def body():
         campaign = _public_campaign(slug)
         counter = {"count": actions_counted(campaign), "goal": campaign.goal}
-        if _has_ended(campaign):
+        if campaign.has_ended():
             counter["ended"] = True
         return json.dumps(counter)
 

@@ -1,8 +1,10 @@
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from alerts.models import Delivery, time_ordered_uuid
+from alerts.models import Campaign, Delivery, time_ordered_uuid
 from tests.factories import (
     ActionFactory,
     CampaignFactory,
@@ -77,3 +79,13 @@ def test_new_ids_are_version_7_uuids_in_the_order_they_were_made(monkeypatch):
     monkeypatch.undo()
     # Within one millisecond they still differ: 74 bits are random.
     assert len({time_ordered_uuid() for _ in range(1000)}) == 1000
+
+
+@pytest.mark.parametrize("status", ["draft", "scheduled", "live", "closed"])
+@pytest.mark.parametrize("ends_in_hours", [None, -1, 1])
+def test_a_campaign_in_hand_has_ended_exactly_when_the_query_says_so(status, ends_in_hours):
+    now = timezone.now()
+    ends_at = None if ends_in_hours is None else now + dt.timedelta(hours=ends_in_hours)
+    campaign = CampaignFactory(status=status, ends_at=ends_at, starts_at=now - dt.timedelta(days=1))
+    in_query = Campaign.objects.ended(now=now).filter(pk=campaign.pk).exists()
+    assert campaign.has_ended(now=now) is in_query
