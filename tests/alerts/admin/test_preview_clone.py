@@ -489,3 +489,13 @@ def test_the_preview_reads_as_many_rows_for_six_targets_as_for_two(admin_client)
         return len(captured)
 
     assert queries(6) == queries(2)
+
+
+@pytest.mark.parametrize("page", ["dashboard", "preview", "clone"])
+def test_a_campaigns_own_page_leads_back_to_it_in_its_breadcrumbs(admin_client, page):
+    campaign = CampaignFactory(title="Breadcrumb campaign")
+    html = admin_client.get(reverse(f"admin:alerts_campaign_{page}", args=[campaign.pk]))
+    crumbs = html.content.decode().split('<div class="breadcrumbs">', 1)[1].split("</div>", 1)[0]
+    change = reverse("admin:alerts_campaign_change", args=[campaign.pk])
+    assert f'href="{change}">Breadcrumb campaign</a>' in crumbs
+    assert crumbs.rstrip().endswith(f"&rsaquo; {page.capitalize()}")
