@@ -285,24 +285,26 @@ def _lock_constituent(campaign, email):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def recently_written_deliveries(campaign, email, officials):
-    """Deliveries this email had written to these officials on this campaign in the last 24
-    hours (failed ones aside). Found through the index on (campaign, UPPER(email)), so it reads
-    this constituent's actions only."""
-    return Delivery.objects.filter(
-        action__campaign=campaign,
-        action__email__iexact=email,
-        official__in=officials,
-        created_at__gte=timezone.now() - REPEAT_WINDOW,
-    ).exclude(status=Delivery.Status.FAILED)
-
-
 def _recently_written(campaign, email, officials) -> set[int]:
-    return set(
-        recently_written_deliveries(campaign, email, officials)
-        .order_by()
-        .values_list("official_id", flat=True)
-    )
+    """Which of these officials this email wrote on this campaign in the last 24 hours (failed
+    deliveries aside). Found through the index on (UPPER(email), campaign), so it reads this
+    constituent's actions only. Written out, not built by the ORM: composing the join costs a
+    blast's submit more than running it (bench/README.md)."""
+    ids = [official.pk for official in officials]
+    if not ids:
+        return set()
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - REPEAT_WINDOW)
+    in_ids = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only placeholders are formatted in; every value is a parameter.
+            "SELECT DISTINCT d.official_id FROM alerts_delivery d "  # noqa: S608
+            "JOIN alerts_action a ON a.id = d.action_id "
+            "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
+            f"AND d.official_id IN ({in_ids}) AND d.created_at >= %s AND d.status <> %s",
+            [email, campaign.pk, *ids, since, Delivery.Status.FAILED.value],
+        )
+        return {official_id for (official_id,) in cursor.fetchall()}
 
 
 def _deliveries_create(action, officials, sender, *, ways=None, wording=None) -> list[Delivery]:
@@ -363,6 +365,8 @@ def _deliveries_insert(deliveries: list[Delivery]) -> None:
     """`bulk_create`, on PostgreSQL without its per-field conversions: psycopg takes every
     value here as it is (UUIDs, aware datetimes, strings, integers), and the conversions cost a
     blast's submit more than the statement does (bench/README.md)."""
+    if not deliveries:
+        return
     if connection.vendor != "postgresql":
         Delivery.objects.bulk_create(deliveries)
         return
