@@ -64,6 +64,15 @@ class IdListField(forms.Field):
         return ids
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices are the same for every form: each form shares them instead
+    of deep-copying them, as Django does in case a form changes its own. Copying the 57 states
+    cost a blast's submit more than copying all the other fields (bench/README.md)."""
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)
+
+
 def as_declared_on_action(name: str) -> dict:
     """Action.<name>'s length limit and validators, for the form field that fills it."""
     field = Action._meta.get_field(name)
@@ -97,7 +106,7 @@ def keep_informed_text(campaign: Campaign) -> str:
 
 
 class ActionForm(forms.Form):
-    prefix = forms.ChoiceField(
+    prefix = FixedChoiceField(
         label=_("Title (optional)"),
         required=False,
         choices=[("", "—"), *PREFIXES],
@@ -111,7 +120,7 @@ class ActionForm(forms.Form):
         label=_("Street address"), min_length=3, **as_declared_on_action("street")
     )
     city = forms.CharField(label=_("City"), min_length=3, **as_declared_on_action("city"))
-    state = forms.ChoiceField(
+    state = FixedChoiceField(
         label=_("State"), choices=[("", "—"), *Action._meta.get_field("state").choices]
     )
     zip_code = forms.CharField(label=_("ZIP code"), **as_declared_on_action("zip_code"))
@@ -141,7 +150,7 @@ class ActionForm(forms.Form):
     # Its own box, unticked unless the constituent ticks it: not needed to send the message.
     keep_informed = forms.BooleanField(label=_("Keep me informed"), required=False)
     # Asked on the message page only when an office chosen needs it (services.questions_of).
-    senate_prefix = forms.ChoiceField(
+    senate_prefix = FixedChoiceField(
         label=_("Your title, for the Senate"),
         required=False,
         choices=[("", "—"), *((p, p) for p in SENATE_PREFIXES)],
