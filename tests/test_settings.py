@@ -122,3 +122,36 @@ def test_production_cookies_are_host_prefixed_and_hsts_lasts_a_year_with_subdoma
         365 * 24 * 3600,
         True,
     ]
+
+
+PRINT_DATABASE_OPTIONS = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+)
+
+
+def _database_options(**env) -> dict:
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_DATABASE_OPTIONS],
+        cwd=ROOT,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/action_alerts",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_postgresql_statements_are_prepared_unless_a_pooler_needs_them_not_to_be():
+    assert _database_options() == {"server_side_binding": True, "prepare_threshold": 5}
+    for off in ("off", "none", ""):
+        options = _database_options(DATABASE_PREPARE_THRESHOLD=off)
+        assert options["prepare_threshold"] is None, off
+    assert _database_options(DATABASE_PREPARE_THRESHOLD="1")["prepare_threshold"] == 1

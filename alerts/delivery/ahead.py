@@ -35,8 +35,14 @@ _AS_TEXT = {
 }
 _ANSWERED = {pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK}
 _WAKE_EVERY = 0.1  # seconds: so that signal handlers (the soft time limit) get to run
-# Django's own keys in OPTIONS, not libpq's.
-_DJANGO_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role"}
+# Django's and psycopg's own keys in OPTIONS, not libpq's.
+_DJANGO_OPTIONS = {
+    "isolation_level",
+    "server_side_binding",
+    "pool",
+    "assume_role",
+    "prepare_threshold",
+}
 
 
 class Statement:

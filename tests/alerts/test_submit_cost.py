@@ -64,6 +64,21 @@ def test_an_official_written_today_is_skipped_in_one_more_statement(
     assert action.deliveries.count() == 5
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_a_blasts_submits_reuse_statements_postgresql_has_prepared(
+    client, campaign, seven_officials
+):
+    """Parsed and planned once per connection, not once per submit (config/settings/base.py):
+    after a few submits, the submit's writes run as prepared statements."""
+    for n in range(6):
+        _submit(client, campaign, seven_officials, email=f"p{n}@example.org", ip=f"10.2.0.{n}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    for table in ("alerts_action", "alerts_delivery", "alerts_actioncount"):
+        assert any(f'INSERT INTO "{table}"' in sql for sql in prepared), (table, prepared)
+
+
 # --- No scan that grows with the actions (PostgreSQL) ----------------------------------------
 
 
