@@ -5,6 +5,7 @@ field seen so far and is validated whole, up to the step it came from, so the of
 are always recomputed from the address. What each page shows is steps.StepPage's business.
 """
 
+import copy
 import re
 import secrets
 
@@ -70,7 +71,14 @@ class FixedChoiceField(forms.ChoiceField):
     cost a blast's submit more than copying all the other fields (bench/README.md)."""
 
     def __deepcopy__(self, memo):
-        return forms.Field.__deepcopy__(self, memo)
+        result = copy.copy(self)
+        memo[id(self)] = result
+        # Field.__deepcopy__, less the widget's copy of its choices (normalized again on copy).
+        result.widget = copy.copy(self.widget)
+        result.widget.attrs = self.widget.attrs.copy()
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        return result
 
 
 def as_declared_on_action(name: str) -> dict:
