@@ -142,7 +142,6 @@ def action_submit(
     phone = constituent.get("phone", "")
     try:
         with transaction.atomic():
-            _lock_constituent(campaign, sender["email"])
             action = Action(
                 campaign=campaign,
                 prefix=prefix,
@@ -172,7 +171,7 @@ def action_submit(
                 validate_constraints=False,
             )
             # A token already used fails here, on its unique constraint (handled below).
-            _action_insert_counted(action, confirmed=1 if pre_confirmed else 0)
+            _action_insert_locked(action, confirmed=1 if pre_confirmed else 0)
             written = _recently_written(campaign, sender["email"], officials)
             skipped = [o for o in officials if o.pk in written]
             if skipped:
@@ -227,35 +226,40 @@ def _same_submission(action: Action, *, campaign, sender, subject, message) -> b
     )
 
 
-def _action_insert_counted(action: Action, *, confirmed: int) -> None:
-    """`action.save()`, then `_count(action, actions=1, confirmed=confirmed)`: on PostgreSQL
-    one statement, without the ORM's per-field conversions (as `_deliveries_insert`)."""
+def _action_insert_locked(action: Action, *, confirmed: int) -> None:
+    """Save the new action, add it to its campaign's count (`_count`) and take its constituent's
+    lock (`_constituent_lock_key`) for the rest of the transaction: on PostgreSQL in one
+    statement, without the ORM's per-field conversions (as `_deliveries_insert`). SQLite
+    serializes writers already."""
     if connection.vendor != "postgresql":
         action.save()
         _count(action, actions=1, confirmed=confirmed)
         return
-    sql, attnames = _action_insert_counted_sql()
+    sql, attnames = _action_insert_locked_sql()
+    lock = _constituent_lock_key(action.campaign, action.email)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*(getattr(action, name) for name in attnames), confirmed])
+        cursor.execute(sql, [*(getattr(action, name) for name in attnames), confirmed, lock])
         (action.pk,) = cursor.fetchone()
     action._state.adding = False
     action._state.db = connection.alias
 
 
 @functools.cache
-def _action_insert_counted_sql() -> tuple[str, tuple[str, ...]]:
+def _action_insert_locked_sql() -> tuple[str, tuple[str, ...]]:
     quote = connection.ops.quote_name
     fields = [f for f in Action._meta.concrete_fields if not f.primary_key]
     actions, counts = quote(Action._meta.db_table), quote(ActionCount._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     # Only names and the number of slots are formatted in; every value is a parameter. The
-    # count's slot is chosen by the new action's id, as `_count` does.
+    # count's slot is chosen by the new action's id, as `_count` does. The lock is held once
+    # the statement returns: before the next one, the 24-hour check, takes its snapshot.
     sql = (
         f"WITH inserted AS (INSERT INTO {actions} ({columns}) VALUES ({values}) "  # noqa: S608
         "RETURNING id, campaign_id), "
         f"counted AS (INSERT INTO {counts} (campaign_id, slot, actions, confirmed) "
-        f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s FROM inserted "
+        f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s "
+        "FROM inserted, (SELECT pg_advisory_xact_lock(%s)) AS constituent_locked "
         "ON CONFLICT (campaign_id, slot) DO UPDATE SET "
         f"actions = {counts}.actions + EXCLUDED.actions, "
         f"confirmed = {counts}.confirmed + EXCLUDED.confirmed) "
@@ -311,14 +315,11 @@ def actions_delete(*, action_ids) -> int:
     return deleted.get(Action._meta.label, 0)
 
 
-def _lock_constituent(campaign, email):
-    """Serialize submissions of one email on one campaign, so the 24-hour check holds under
-    concurrency. SQLite already serializes writers."""
-    if connection.vendor == "postgresql":
-        digest = hashlib.blake2b(f"{campaign.pk}:{email.lower()}".encode(), digest_size=8)
-        key = int.from_bytes(digest.digest(), "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+def _constituent_lock_key(campaign, email) -> int:
+    """The advisory lock that serializes submissions of one email on one campaign, so the
+    24-hour check holds under concurrency."""
+    digest = hashlib.blake2b(f"{campaign.pk}:{email.lower()}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 def _recently_written(campaign, email, officials) -> set[int]:

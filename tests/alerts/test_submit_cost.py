@@ -3,25 +3,28 @@ official as for seven, and none of them reading more rows as the campaign's acti
 (checked on PostgreSQL's plans with tens of thousands of actions and deliveries)."""
 
 import re
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alerts.models import Action, Delivery
+from alerts.services import action_submit
 from tests.factories import CampaignFactory, OfficialFactory
-from tests.support.forms import action_post
+from tests.support.forms import action_post, constituent
 
 pytestmark = pytest.mark.django_db
 
 # The final POST, as it goes today (a savepoint stands for the transaction in a test):
 #   form: the live campaign, its fixed targets, how each is reached (2: the Senate's CWC list,
-#   the offices' web forms); submit: SAVEPOINT, the constituent's advisory lock, INSERT the
-#   action and add to the count (one statement), the 24-hour repeat check, the campaign's
+#   the offices' web forms); submit: SAVEPOINT, INSERT the action, add to the count and take
+#   the constituent's advisory lock (one statement), the 24-hour repeat check, the campaign's
 #   cosigners and asks (the message variants), INSERT the deliveries, RELEASE SAVEPOINT.
 #   Before: 18 for 7 officials.
-SUBMIT_QUERIES = 12
+SUBMIT_QUERIES = 11
 
 GROWING_TABLES = ("alerts_action", "alerts_delivery")
 
@@ -63,6 +66,51 @@ def test_an_official_written_today_is_skipped_in_one_more_statement(
     action = Action.objects.get(email="AGAIN@example.org")
     assert set(action.skipped_officials.all()) == set(seven_officials[:2])
     assert action.deliveries.count() == 5
+
+
+def _submit_in_thread(campaign, officials, *, email, then=None):
+    """`action_submit` on a connection of its own; `then()` runs before its commit."""
+    outcome = {}
+
+    def run():
+        try:
+            with transaction.atomic():
+                outcome["action"] = action_submit(
+                    campaign=campaign,
+                    constituent={**constituent(1), "email": email},
+                    subject="Please act",
+                    message="",
+                    officials=officials,
+                    consent_text="I agree.",
+                ).action
+                if then is not None:
+                    then()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_email_at_once_write_each_official_once(campaign, seven_officials):
+    """The second waits for the first's lock, then its 24-hour check sees the first's rows."""
+    first_written = threading.Event()
+    first, first_outcome = _submit_in_thread(
+        campaign,
+        seven_officials,
+        email="twice@example.org",
+        then=lambda: (first_written.set(), time.sleep(1.0)),
+    )
+    assert first_written.wait(30)
+    second, second_outcome = _submit_in_thread(campaign, seven_officials, email="TWICE@example.org")
+    for thread in (first, second):
+        thread.join(60)
+    first_action, second_action = first_outcome["action"], second_outcome["action"]
+    assert first_action.deliveries.count() == 7
+    assert second_action.deliveries.count() == 0
+    assert set(second_action.skipped_officials.all()) == set(seven_officials)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
