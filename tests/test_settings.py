@@ -131,21 +131,9 @@ PRINT_DATABASE_OPTIONS = (
 
 
 def _database_options(**env) -> dict:
-    base = {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_DATABASE_OPTIONS],
-        cwd=ROOT,
-        env={
-            **base,
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/action_alerts",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    code = ["-c", PRINT_DATABASE_OPTIONS]
+    result = _production(code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", **env)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
