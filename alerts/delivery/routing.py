@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from legislators import contact_forms, senate_offices
 from legislators.models import ContactForm, Official
 
-from .channels import cwc
+from .channels import cwc, web_form
 
 Channel = Official.Channel
 
@@ -86,7 +86,7 @@ def reach(official, *, listed=frozenset(), form: ContactForm | None = None, topi
         return Reach(Channel.CWC)
     if senate and cwc.senate_reachable(official, listed=listed):
         return Reach(Channel.CWC, senate=True, asks=frozenset({"senate_prefix"}))
-    problem = web_form_problem(form, topic=topic) if form is not None else None
+    problem = web_form.form_problem(form, topic=topic) if form is not None else None
     if form is not None and problem is None:
         return Reach(Channel.WEB_FORM, senate=senate, asks=web_form_asks(form))
     if official.email:
@@ -99,17 +99,3 @@ def web_form_asks(form: ContactForm) -> frozenset[str]:
     """The constituent's phone, when the office's form requires one."""
     phone = contact_forms.required_inputs(form.definition).get("$PHONE", {})
     return frozenset({"phone"}) if phone.get("required") else frozenset()
-
-
-def web_form_problem(form: ContactForm, *, topic: str) -> str | None:
-    """Why this office's web form cannot be filled for this campaign, or None."""
-    if not form.enabled:
-        return "the office's web form is switched off for now"
-    if form.status == ContactForm.Status.CAPTCHA:
-        return "the office's web form asks for a CAPTCHA, which only a person can answer"
-    if form.status == ContactForm.Status.BROKEN:
-        return "the office's web form is not working right now"
-    offered = contact_forms.topic_options(form.definition) if topic else []
-    if offered and contact_forms.best_match(topic, offered) is None:
-        return "none of the topics the office's web form offers fits this campaign"
-    return None

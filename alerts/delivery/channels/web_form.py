@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Delivery, DeliveryStatus
+from legislators import contact_forms
 from legislators.models import ContactForm, Official
 
 from ..webforms import runner, values
@@ -24,22 +25,37 @@ from .errors import Evidence, NeedsConstituent, TransientError
 
 logger = logging.getLogger(__name__)
 
-BROKEN_REASON = "the office's web form is not working; please send it yourself"
-NO_FORM_REASON = "the office's web form cannot be filled automatically; please send it yourself"
+FORM_BROKEN = "the office's web form is not working right now"
+SEND_IT_YOURSELF = "; please send it yourself"
+BROKEN_REASON = FORM_BROKEN + SEND_IT_YOURSELF
+NO_FORM_REASON = "the office's web form cannot be filled automatically" + SEND_IT_YOURSELF
+
+
+def form_problem(form: ContactForm, *, topic: str) -> str | None:
+    """Why this office's web form cannot be filled (for a campaign of this `topic`, when one
+    is given), or None. Routing asks it before choosing the web form; sending asks it again,
+    as the form may have been switched off or marked broken since."""
+    if not form.enabled:
+        return "the office's web form is switched off for now"
+    if form.status == ContactForm.Status.CAPTCHA:
+        return "the office's web form asks for a CAPTCHA, which only a person can answer"
+    if form.status == ContactForm.Status.BROKEN:
+        return FORM_BROKEN
+    offered = contact_forms.topic_options(form.definition) if topic else []
+    if offered and contact_forms.best_match(topic, offered) is None:
+        return "none of the topics the office's web form offers fits this campaign"
+    return None
 
 
 def usable_form(official) -> ContactForm:
-    """The official's definition, or NeedsConstituent saying why it cannot be used."""
+    """The official's definition, or NeedsConstituent saying why it cannot be used (the topic
+    was matched when the delivery was routed)."""
     form = ContactForm.objects.filter(official=official).first()
-    if form is None or not form.enabled:
+    if form is None:
         raise NeedsConstituent(NO_FORM_REASON)
-    if form.status == ContactForm.Status.CAPTCHA:
-        raise NeedsConstituent(
-            "the office's web form has a CAPTCHA that only a person can answer; "
-            "please send it yourself"
-        )
-    if form.status == ContactForm.Status.BROKEN:
-        raise NeedsConstituent(BROKEN_REASON)
+    problem = form_problem(form, topic="")
+    if problem is not None:
+        raise NeedsConstituent(problem + SEND_IT_YOURSELF)
     return form
 
 
