@@ -246,11 +246,9 @@ def _action_insert_locked(action: Action, *, confirmed: int) -> None:
 
 @functools.cache
 def _action_insert_locked_sql() -> tuple[str, tuple[str, ...]]:
-    quote = connection.ops.quote_name
     fields = [f for f in Action._meta.concrete_fields if not f.primary_key]
-    actions, counts = quote(Action._meta.db_table), quote(ActionCount._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(["%s"] * len(fields))
+    actions, columns, values = _insert_parts(Action, fields)
+    counts = connection.ops.quote_name(ActionCount._meta.db_table)
     # Only names and the number of slots are formatted in; every value is a parameter. The
     # count's slot is chosen by the new action's id, as `_count` does. The lock is held once
     # the statement returns: before the next one, the 24-hour check, takes its snapshot.
@@ -260,12 +258,27 @@ def _action_insert_locked_sql() -> tuple[str, tuple[str, ...]]:
         f"counted AS (INSERT INTO {counts} (campaign_id, slot, actions, confirmed) "
         f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s "
         "FROM inserted, (SELECT pg_advisory_xact_lock(%s)) AS constituent_locked "
-        "ON CONFLICT (campaign_id, slot) DO UPDATE SET "
-        f"actions = {counts}.actions + EXCLUDED.actions, "
-        f"confirmed = {counts}.confirmed + EXCLUDED.confirmed) "
+        f"{_count_added(counts)}) "
         "SELECT id FROM inserted"
     )
     return sql, tuple(f.attname for f in fields)
+
+
+def _insert_parts(model, fields) -> tuple[str, str, str]:
+    """For an INSERT of `fields` into `model`'s table: the table, its columns and as many
+    placeholders, each quoted or listed as the statement takes them."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    return quote(model._meta.db_table), columns, ", ".join(["%s"] * len(fields))
+
+
+def _count_added(table: str) -> str:
+    """The clause that adds to a slot's counts when the slot's row exists already."""
+    return (
+        "ON CONFLICT (campaign_id, slot) DO UPDATE SET "
+        f"actions = {table}.actions + EXCLUDED.actions, "
+        f"confirmed = {table}.confirmed + EXCLUDED.confirmed"
+    )
 
 
 def _count(action: Action, *, actions: int = 0, confirmed: int = 0) -> None:
@@ -286,9 +299,7 @@ def _count_add(*, campaign_id: int, slot: int, actions: int, confirmed: int) -> 
         cursor.execute(
             # Only the table's own name is formatted in; the values are parameters.
             f"INSERT INTO {table} (campaign_id, slot, actions, confirmed) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (campaign_id, slot) DO UPDATE SET "
-            f"actions = {table}.actions + EXCLUDED.actions, "
-            f"confirmed = {table}.confirmed + EXCLUDED.confirmed",
+            f"VALUES (%s, %s, %s, %s) {_count_added(table)}",
             [campaign_id, slot, actions, confirmed],
         )
 
@@ -392,9 +403,7 @@ def _deliveries_create(action, officials, sender, *, ways=None, wording=None) ->
 @functools.cache
 def _delivery_insert_sql() -> tuple[str, tuple[str, ...]]:
     fields = Delivery._meta.concrete_fields
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = ", ".join(["%s"] * len(fields))
+    table, columns, values = _insert_parts(Delivery, fields)
     return f"INSERT INTO {table} ({columns}) VALUES ({values})", tuple(f.attname for f in fields)  # noqa: S608
 
 

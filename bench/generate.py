@@ -116,11 +116,11 @@ def _vacuum(connection, action_model, delivery_model) -> None:
     without it (this machine's does): the next run then starts from the same tables, not from
     tables and indexes grown with every earlier run's dead rows (and the count's row with
     every update a run made)."""
-    from django.apps import apps
+    from alerts import models as app_models
 
+    counter = getattr(app_models, "ActionCount", None)  # as _recount: older versions lack it
     models = [action_model, delivery_model, action_model.skipped_officials.through]
-    if apps.is_installed("alerts") and "actioncount" in apps.all_models["alerts"]:
-        models.append(apps.get_model("alerts", "ActionCount"))
+    models += [counter] if counter is not None else []
     tables = [connection.ops.quote_name(model._meta.db_table) for model in models]
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")

@@ -71,13 +71,8 @@ class FixedChoiceField(forms.ChoiceField):
     cost a blast's submit more than copying all the other fields (bench/README.md)."""
 
     def __deepcopy__(self, memo):
-        result = copy.copy(self)
-        memo[id(self)] = result
         # Field.__deepcopy__, less the widget's copy of its choices (normalized again on copy).
-        result.widget = copy.copy(self.widget)
-        result.widget.attrs = self.widget.attrs.copy()
-        result.error_messages = self.error_messages.copy()
-        result.validators = self.validators[:]
+        memo[id(self)] = result = _field_copy(self)
         return result
 
 
