@@ -3,6 +3,9 @@
 import datetime as dt
 import functools
 import hashlib
+import json
+import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +37,7 @@ from .models import (
     ExportLog,
     Letter,
     PolicyAsk,
+    time_ordered_uuid,
 )
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
@@ -171,27 +175,20 @@ def action_submit(
                 validate_constraints=False,
             )
             # A token already used fails here, on its unique constraint (handled below).
-            _action_insert_locked(action, confirmed=1 if pre_confirmed else 0)
-            written = _recently_written(campaign, sender["email"], officials)
-            skipped = [o for o in officials if o.pk in written]
-            if skipped:
-                Action.skipped_officials.through.objects.bulk_create(
-                    [Action.skipped_officials.through(action=action, official=o) for o in skipped]
-                )
-            deliveries = _deliveries_create(
+            deliveries = _submission_write(
                 action,
-                [o for o in officials if o.pk not in written],
-                sender,
-                ways=ways,
-                wording=wording,
+                _delivery_rows(action, officials, sender, ways=ways, wording=wording),
+                confirmed=1 if pre_confirmed else 0,
             )
             if campaign.double_opt_in and not pre_confirmed:
                 action_id = action.pk
                 transaction.on_commit(lambda: tasks.enqueue(tasks.send_confirmation, action_id))
             else:
-                queued = [d for d in deliveries if d.status == Delivery.Status.QUEUED]
-                ids = [str(d.id) for d in queued]
-                by_browser = [str(d.id) for d in queued if d.channel == Official.Channel.WEB_FORM]
+                queued = [d for d in deliveries if d["status"] == Delivery.Status.QUEUED]
+                ids = [str(d["id"]) for d in queued]
+                by_browser = [
+                    str(d["id"]) for d in queued if d["channel"] == Official.Channel.WEB_FORM
+                ]
                 transaction.on_commit(
                     lambda: tasks.deliveries_enqueue(delivery_ids=ids, web_form_ids=by_browser)
                 )
@@ -226,40 +223,121 @@ def _same_submission(action: Action, *, campaign, sender, subject, message) -> b
     )
 
 
-def _action_insert_locked(action: Action, *, confirmed: int) -> None:
-    """Save the new action, add it to its campaign's count (`_count`) and take its constituent's
-    lock (`_constituent_lock_key`) for the rest of the transaction: on PostgreSQL in one
-    statement, without the ORM's per-field conversions (as `_deliveries_insert`). SQLite
-    serializes writers already."""
-    if connection.vendor != "postgresql":
+def _submission_write(action: Action, rows: list[dict], *, confirmed: int) -> list[dict]:
+    """Save the new action, add it to its campaign's count (`_count`) and write the delivery
+    `rows` (`_delivery_rows`) of the officials this email did not write on this campaign in the
+    last 24 hours; those it did are recorded as the action's skipped officials. Returns the rows
+    written. Its constituent's lock (`_constituent_lock_key`) is held from before the 24-hour
+    check to the end of the transaction, so two submissions of one email at once write each
+    official once."""
+    if connection.vendor == "postgresql":
+        skipped = _submission_write_postgresql(action, rows, confirmed=confirmed)
+    else:  # SQLite serializes writers already: no lock to take.
         action.save()
         _count(action, actions=1, confirmed=confirmed)
-        return
-    sql, attnames = _action_insert_locked_sql()
+        skipped = _recently_written(
+            action.campaign, action.email, [row["official_id"] for row in rows]
+        )
+        if skipped:
+            action.skipped_officials.add(*skipped)
+        Delivery.objects.bulk_create(
+            [Delivery(action=action, **row) for row in rows if row["official_id"] not in skipped]
+        )
+    return [row for row in rows if row["official_id"] not in skipped]
+
+
+def _submission_write_postgresql(action: Action, rows: list[dict], *, confirmed: int) -> set[int]:
+    """`_submission_write` in one round trip: BEGIN, the lock, and one statement that writes
+    the rest, sent together in a pipeline. The statement's snapshot is taken once the lock is
+    held, so its 24-hour check sees what a submission that held the lock before committed.
+
+    Without the ORM's per-field conversions, which cost a blast's submit more than the
+    statement does (bench/README.md): psycopg takes the action's values as they are, and the
+    rows go as one JSON parameter. So the statement is the same for any number of officials,
+    and short enough for psycopg to keep it parsed and PostgreSQL prepared. Returns the
+    skipped officials' ids."""
+    sql, attnames = _submission_sql()
+    params = [
+        *(getattr(action, name) for name in attnames),
+        confirmed,
+        json.dumps(rows, default=_json_value),
+        action.email,
+        action.campaign_id,
+        timezone.now() - REPEAT_WINDOW,
+        Delivery.Status.FAILED.value,
+    ]
     lock = _constituent_lock_key(action.campaign, action.email)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*(getattr(action, name) for name in attnames), confirmed, lock])
-        (action.pk,) = cursor.fetchone()
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        connection.connection.pipeline(),
+    ):
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+        cursor.execute(sql, params)
+        action.pk, skipped = cursor.fetchone()
     action._state.adding = False
     action._state.db = connection.alias
+    return set(skipped)
+
+
+def _json_value(value):
+    """The values of a delivery row that JSON has no type for, as PostgreSQL reads them."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value of a delivery row")
+
+
+_LENGTH_RE = re.compile(r"\(\d+\)$")
 
 
 @functools.cache
-def _action_insert_locked_sql() -> tuple[str, tuple[str, ...]]:
+def _submission_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement of `_submission_write_postgresql`, and the action's attributes its first
+    parameters take. After the action and its count, it reads the delivery rows from their
+    JSON, checks which officials this email wrote on the campaign in the last 24 hours (failed
+    deliveries aside), records those as the action's skipped officials and writes the others.
+    The check finds the constituent's actions through the index on (UPPER(email), campaign),
+    so it reads theirs only."""
+    quote = connection.ops.quote_name
     fields = [f for f in Action._meta.concrete_fields if not f.primary_key]
     actions, columns, values = _insert_parts(Action, fields)
-    counts = connection.ops.quote_name(ActionCount._meta.db_table)
-    # Only names and the number of slots are formatted in; every value is a parameter. The
-    # count's slot is chosen by the new action's id, as `_count` does. The lock is held once
-    # the statement returns: before the next one, the 24-hour check, takes its snapshot.
+    counts = quote(ActionCount._meta.db_table)
+    delivery_fields = [f for f in Delivery._meta.concrete_fields if f.attname != "action_id"]
+    delivery_columns = ", ".join(quote(f.column) for f in delivery_fields)
+    # Read by attribute name, as `_delivery_rows` keys them. Without a length: a value too long
+    # for its column is refused by the INSERT, not cut short.
+    row_type = ", ".join(
+        f"{quote(f.attname)} {_LENGTH_RE.sub('', f.db_type(connection))}" for f in delivery_fields
+    )
+    deliveries = quote(Delivery._meta.db_table)
+    action_fk = quote(Delivery._meta.get_field("action").column)
+    through = Action.skipped_officials.through._meta
+    skipped = quote(through.db_table)
+    skipped_action = quote(through.get_field("action").column)
+    skipped_official = quote(through.get_field("official").column)
+    # Only names and types are formatted in; every value is a parameter. The count's slot is
+    # chosen by the new action's id, as `_count` does.
     sql = (
         f"WITH inserted AS (INSERT INTO {actions} ({columns}) VALUES ({values}) "  # noqa: S608
         "RETURNING id, campaign_id), "
         f"counted AS (INSERT INTO {counts} (campaign_id, slot, actions, confirmed) "
-        f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s "
-        "FROM inserted, (SELECT pg_advisory_xact_lock(%s)) AS constituent_locked "
-        f"{_count_added(counts)}) "
-        "SELECT id FROM inserted"
+        f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s FROM inserted "
+        f"{_count_added(counts)}), "
+        f"offered AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS row_({row_type})), "
+        "recent AS (SELECT DISTINCT d.official_id "
+        f"FROM {deliveries} d JOIN {actions} a ON a.id = d.action_id "
+        "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
+        "AND d.official_id IN (SELECT official_id FROM offered) "
+        "AND d.created_at >= %s AND d.status <> %s), "
+        f"skipped AS (INSERT INTO {skipped} ({skipped_action}, {skipped_official}) "
+        "SELECT inserted.id, recent.official_id FROM inserted, recent "
+        f"RETURNING {skipped_official} AS official_id), "
+        f"written AS (INSERT INTO {deliveries} ({action_fk}, {delivery_columns}) "
+        "SELECT inserted.id, offered.* FROM inserted, offered "
+        "WHERE offered.official_id NOT IN (SELECT official_id FROM recent)) "
+        "SELECT id, ARRAY(SELECT official_id FROM skipped) FROM inserted"
     )
     return sql, tuple(f.attname for f in fields)
 
@@ -333,16 +411,13 @@ def _constituent_lock_key(campaign, email) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
-def _recently_written(campaign, email, officials) -> set[int]:
+def _recently_written(campaign, email, official_ids) -> set[int]:
     """Which of these officials this email wrote on this campaign in the last 24 hours (failed
-    deliveries aside). Found through the index on (UPPER(email), campaign), so it reads this
-    constituent's actions only. Written out, not built by the ORM: composing the join costs a
-    blast's submit more than running it (bench/README.md)."""
-    ids = [official.pk for official in officials]
-    if not ids:
+    deliveries aside), on SQLite (PostgreSQL asks in `_deliveries_written_sql`)."""
+    if not official_ids:
         return set()
     since = connection.ops.adapt_datetimefield_value(timezone.now() - REPEAT_WINDOW)
-    in_ids = ", ".join(["%s"] * len(ids))
+    in_ids = ", ".join(["%s"] * len(official_ids))
     with connection.cursor() as cursor:
         cursor.execute(
             # Only placeholders are formatted in; every value is a parameter.
@@ -350,12 +425,15 @@ def _recently_written(campaign, email, officials) -> set[int]:
             "JOIN alerts_action a ON a.id = d.action_id "
             "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
             f"AND d.official_id IN ({in_ids}) AND d.created_at >= %s AND d.status <> %s",
-            [email, campaign.pk, *ids, since, Delivery.Status.FAILED.value],
+            [email, campaign.pk, *official_ids, since, Delivery.Status.FAILED.value],
         )
         return {official_id for (official_id,) in cursor.fetchall()}
 
 
-def _deliveries_create(action, officials, sender, *, ways=None, wording=None) -> list[Delivery]:
+def _delivery_rows(action, officials, sender, *, ways=None, wording=None) -> list[dict]:
+    """One new delivery per official, composed, as the values of its columns (by attribute
+    name) but its action's: cheaper than a model instance each, which a blast's submit would
+    build only to read back."""
     campaign = action.campaign
     now = timezone.now()
     composed_messages = messages_compose(
@@ -370,58 +448,46 @@ def _deliveries_create(action, officials, sender, *, ways=None, wording=None) ->
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
     if ways is None or any(o.pk not in ways for o in officials):
         ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
-    deliveries = []
+    defaults = _delivery_defaults()
+    rows = []
     for official, composed in zip(officials, composed_messages, strict=True):
         way = ways[official.pk]
         # No automatic way to this office: the constituent sends it through its own page.
         manual = way.is_manual and not settings.DELIVERY_SANDBOX
         status = Delivery.Status.MANUAL if manual else waiting
-        deliveries.append(
-            Delivery(
-                action=action,
-                official=official,
-                channel=way.channel,
-                status=status,
-                manual_reason=way.manual_reason if manual else "",
-                queued_at=now if status == Delivery.Status.QUEUED else None,
-                variant=composed.variant,
-                subject=composed.subject,
-                organization_statement=composed.organization_statement,
-                constituent_message=composed.constituent_message,
-                body=composed.body,
-                addressed_title=composed.addressed_title,
-                addressed_name=composed.addressed_name,
-                salutation=composed.salutation,
-                created_at=now,
-                updated_at=now,
-            )
+        rows.append(
+            {
+                **defaults,
+                "id": time_ordered_uuid(),
+                "official_id": official.pk,
+                "channel": way.channel,
+                "status": status,
+                "manual_reason": way.manual_reason if manual else "",
+                "queued_at": now if status == Delivery.Status.QUEUED else None,
+                "variant": composed.variant,
+                "subject": composed.subject,
+                "organization_statement": composed.organization_statement,
+                "constituent_message": composed.constituent_message,
+                "body": composed.body,
+                "addressed_title": composed.addressed_title,
+                "addressed_name": composed.addressed_name,
+                "salutation": composed.salutation,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    _deliveries_insert(deliveries)
-    return deliveries
+    return rows
 
 
 @functools.cache
-def _delivery_insert_sql() -> tuple[str, tuple[str, ...]]:
-    fields = Delivery._meta.concrete_fields
-    table, columns, values = _insert_parts(Delivery, fields)
-    return f"INSERT INTO {table} ({columns}) VALUES ({values})", tuple(f.attname for f in fields)  # noqa: S608
-
-
-def _deliveries_insert(deliveries: list[Delivery]) -> None:
-    """`bulk_create`, on PostgreSQL without its per-field conversions: psycopg takes every
-    value here as it is (UUIDs, aware datetimes, strings, integers), and the conversions cost a
-    blast's submit more than the statement does (bench/README.md)."""
-    if not deliveries:
-        return
-    if connection.vendor != "postgresql":
-        Delivery.objects.bulk_create(deliveries)
-        return
-    sql, attnames = _delivery_insert_sql()
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [[getattr(d, name) for name in attnames] for d in deliveries])
-    for delivery in deliveries:
-        delivery._state.adding = False
-        delivery._state.db = connection.alias
+def _delivery_defaults() -> dict:
+    """The value of each column of a new delivery that `_delivery_rows` leaves as it is."""
+    given = {"id", "created_at", "updated_at"}  # set per row: their defaults are callables
+    return {
+        f.attname: f.get_default()
+        for f in Delivery._meta.concrete_fields
+        if f.attname not in given and f.attname != "action_id"
+    }
 
 
 def action_confirm(*, action: Action) -> int | None:
