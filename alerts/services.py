@@ -296,10 +296,9 @@ _LENGTH_RE = re.compile(r"\(\d+\)$")
 def _submission_sql() -> tuple[str, tuple[str, ...]]:
     """The statement of `_submission_write_postgresql`, and the action's attributes its first
     parameters take. After the action and its count, it reads the delivery rows from their
-    JSON, checks which officials this email wrote on the campaign in the last 24 hours (failed
-    deliveries aside), records those as the action's skipped officials and writes the others.
-    The check finds the constituent's actions through the index on (UPPER(email), campaign),
-    so it reads theirs only."""
+    JSON, checks which officials this email wrote on the campaign in the last 24 hours
+    (`_recently_written_sql`), records those as the action's skipped officials and writes the
+    others."""
     quote = connection.ops.quote_name
     fields = [f for f in Action._meta.concrete_fields if not f.primary_key]
     actions, columns, values = _insert_parts(Action, fields)
@@ -326,11 +325,7 @@ def _submission_sql() -> tuple[str, tuple[str, ...]]:
         f"SELECT campaign_id, id %% {ActionCount.SLOTS}, 1, %s FROM inserted "
         f"{_count_added(counts)}), "
         f"offered AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS row_({row_type})), "
-        "recent AS (SELECT DISTINCT d.official_id "
-        f"FROM {deliveries} d JOIN {actions} a ON a.id = d.action_id "
-        "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
-        "AND d.official_id IN (SELECT official_id FROM offered) "
-        "AND d.created_at >= %s AND d.status <> %s), "
+        f"recent AS ({_recently_written_sql('SELECT official_id FROM offered')}), "
         f"skipped AS (INSERT INTO {skipped} ({skipped_action}, {skipped_official}) "
         "SELECT inserted.id, recent.official_id FROM inserted, recent "
         f"RETURNING {skipped_official} AS official_id), "
@@ -412,22 +407,32 @@ def _constituent_lock_key(campaign, email) -> int:
 
 
 def _recently_written(campaign, email, official_ids) -> set[int]:
-    """Which of these officials this email wrote on this campaign in the last 24 hours (failed
-    deliveries aside), on SQLite (PostgreSQL asks in `_deliveries_written_sql`)."""
+    """`_recently_written_sql` on SQLite (PostgreSQL asks it within `_submission_sql`)."""
     if not official_ids:
         return set()
     since = connection.ops.adapt_datetimefield_value(timezone.now() - REPEAT_WINDOW)
-    in_ids = ", ".join(["%s"] * len(official_ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            # Only placeholders are formatted in; every value is a parameter.
-            "SELECT DISTINCT d.official_id FROM alerts_delivery d "  # noqa: S608
-            "JOIN alerts_action a ON a.id = d.action_id "
-            "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
-            f"AND d.official_id IN ({in_ids}) AND d.created_at >= %s AND d.status <> %s",
+            _recently_written_sql(", ".join(["%s"] * len(official_ids))),
             [email, campaign.pk, *official_ids, since, Delivery.Status.FAILED.value],
         )
         return {official_id for (official_id,) in cursor.fetchall()}
+
+
+def _recently_written_sql(official_ids: str) -> str:
+    """The 24-hour repeat check: which of `official_ids` (placeholders, or a subquery) this
+    email wrote on this campaign in the last 24 hours, failed deliveries aside. Parameters:
+    the email, the campaign's id, those of `official_ids`, the time 24 hours ago, the failed
+    status. It finds the constituent's actions through the index on (UPPER(email), campaign),
+    so it reads theirs only."""
+    quote = connection.ops.quote_name
+    # Only names and `official_ids` (no values) are formatted in; every value is a parameter.
+    return (
+        f"SELECT DISTINCT d.official_id FROM {quote(Delivery._meta.db_table)} d "  # noqa: S608
+        f"JOIN {quote(Action._meta.db_table)} a ON a.id = d.action_id "
+        "WHERE UPPER(a.email) = UPPER(%s) AND a.campaign_id = %s "
+        f"AND d.official_id IN ({official_ids}) AND d.created_at >= %s AND d.status <> %s"
+    )
 
 
 def _delivery_rows(action, officials, sender, *, ways=None, wording=None) -> list[dict]:
