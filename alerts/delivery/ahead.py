@@ -125,17 +125,37 @@ class _Connection:
     def __init__(self):
         self._pgconn = None
         self._in_flight: Answer | None = None
+        self._prepared: dict[bytes, bytes] = {}  # SQL → its name on this connection
 
     def send(self, sql: bytes, values: list) -> Answer:
         if self._in_flight is not None:  # its own asker hears of its error
             _settle(self._in_flight)
         pgconn = self._connected()
+        name = self._prepared_name(sql) if _prepares() else None
         with self._guarded():
-            pgconn.send_query_params(sql, values)
+            if name is None:
+                pgconn.send_query_params(sql, values)
+            else:
+                pgconn.send_query_prepared(name, values)
             while pgconn.flush():
                 self._wait(selectors.EVENT_WRITE)
         self._in_flight = Answer(waiting=self)
         return self._in_flight
+
+    def _prepared_name(self, sql: bytes) -> bytes:
+        """The statement's name on this connection, prepared on its first use there: parsed and
+        planned once per connection, not once per delivery (planning the ledger's statements
+        cost PostgreSQL more than running them, bench/README.md)."""
+        name = self._prepared.get(sql)
+        if name is None:
+            name = f"ledger_{len(self._prepared)}".encode()
+            with self._guarded():
+                self._pgconn.send_prepare(name, sql)
+                while self._pgconn.flush():
+                    self._wait(selectors.EVENT_WRITE)
+            self.receive()  # a statement PostgreSQL refuses raises its error here
+            self._prepared[sql] = name
+        return name
 
     def receive(self) -> list[tuple]:
         self._in_flight = None
@@ -167,6 +187,7 @@ class _Connection:
             self._pgconn.finish()
             self._pgconn = None
         self._in_flight = None
+        self._prepared = {}
 
     def _connected(self):
         if self._pgconn is not None and self._pgconn.status == pq.ConnStatus.OK:
@@ -240,6 +261,13 @@ def _as_django(error: Exception) -> django_errors.Error:
             if isinstance(django_kind, type) and issubclass(django_kind, django_errors.Error):
                 return django_kind(str(error))
     return django_errors.DatabaseError(str(error))
+
+
+def _prepares() -> bool:
+    """Whether statements are prepared, as Django's connection is told (DATABASE_PREPARE_THRESHOLD:
+    off behind a pooler that cannot keep them)."""
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    return options.get("prepare_threshold", 0) is not None
 
 
 def _conninfo() -> str:

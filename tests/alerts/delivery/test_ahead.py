@@ -172,3 +172,36 @@ def test_inside_atomic_the_statement_joins_the_transaction():
         transaction.set_rollback(True)
 
     assert Delivery.objects.get(pk=delivery.pk).attempts == 0
+
+
+PREPARED = Statement("SELECT statement FROM pg_prepared_statements", types={})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_is_prepared_once_per_connection_and_again_on_a_new_one():
+    """Parsed and planned once, not once per delivery; a fresh connection prepares afresh."""
+    plus_one = Statement("SELECT %(small)s + 1", types=TYPES)
+    ahead.close()
+    for n in range(3):
+        assert plus_one.start({"small": n}).result() == [(str(n + 1),)]
+    prepared = [sql for (sql,) in PREPARED.start({}).result()]
+    assert prepared.count("SELECT $1::smallint + 1") == 1, prepared
+
+    ahead.close()
+    assert plus_one.start({"small": 5}).result() == [("6",)]
+    assert "SELECT $1::smallint + 1" in [sql for (sql,) in PREPARED.start({}).result()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_prepared_when_the_database_settings_say_so(monkeypatch):
+    """DATABASE_PREPARE_THRESHOLD=off (a pooler that cannot keep prepared statements)."""
+    options = {**settings.DATABASES["default"].get("OPTIONS", {}), "prepare_threshold": None}
+    monkeypatch.setitem(settings.DATABASES["default"], "OPTIONS", options)
+    ahead.close()
+    try:
+        assert Statement("SELECT %(small)s + 1", types=TYPES).start({"small": 1}).result() == [
+            ("2",)
+        ]
+        assert PREPARED.start({}).result() == []
+    finally:
+        ahead.close()
