@@ -37,7 +37,6 @@ from .models import (
     ExportLog,
     Letter,
     PolicyAsk,
-    time_ordered_uuid,
 )
 
 REPEAT_WINDOW = dt.timedelta(hours=24)
@@ -303,7 +302,7 @@ def _submission_sql() -> tuple[str, tuple[str, ...]]:
     fields = [f for f in Action._meta.concrete_fields if not f.primary_key]
     actions, columns, values = _insert_parts(Action, fields)
     counts = quote(ActionCount._meta.db_table)
-    delivery_fields = [f for f in Delivery._meta.concrete_fields if f.attname != "action_id"]
+    delivery_fields = _delivery_row_fields()
     delivery_columns = ", ".join(quote(f.column) for f in delivery_fields)
     # Read by attribute name, as `_delivery_rows` keys them. Without a length: a value too long
     # for its column is refused by the INSERT, not cut short.
@@ -453,7 +452,7 @@ def _delivery_rows(action, officials, sender, *, ways=None, wording=None) -> lis
     waiting = Delivery.Status.QUEUED if confirmed else Delivery.Status.PENDING
     if ways is None or any(o.pk not in ways for o in officials):
         ways = routing.reaches(officials=officials, topic=campaign_topic(campaign))
-    defaults = _delivery_defaults()
+    constant, per_row = _delivery_defaults()
     rows = []
     for official, composed in zip(officials, composed_messages, strict=True):
         way = ways[official.pk]
@@ -462,8 +461,8 @@ def _delivery_rows(action, officials, sender, *, ways=None, wording=None) -> lis
         status = Delivery.Status.MANUAL if manual else waiting
         rows.append(
             {
-                **defaults,
-                "id": time_ordered_uuid(),
+                **constant,
+                **{f.attname: f.get_default() for f in per_row},
                 "official_id": official.pk,
                 "channel": way.channel,
                 "status": status,
@@ -485,14 +484,18 @@ def _delivery_rows(action, officials, sender, *, ways=None, wording=None) -> lis
 
 
 @functools.cache
-def _delivery_defaults() -> dict:
-    """The value of each column of a new delivery that `_delivery_rows` leaves as it is."""
-    given = {"id", "created_at", "updated_at"}  # set per row: their defaults are callables
-    return {
-        f.attname: f.get_default()
-        for f in Delivery._meta.concrete_fields
-        if f.attname not in given and f.attname != "action_id"
-    }
+def _delivery_row_fields() -> tuple:
+    """The columns of a delivery row (`_delivery_rows`): all but its action's."""
+    return tuple(f for f in Delivery._meta.concrete_fields if f.attname != "action_id")
+
+
+@functools.cache
+def _delivery_defaults() -> tuple[dict, tuple]:
+    """The defaults of a new delivery's columns: those that are values, by attribute name, and
+    the fields whose default is a callable (an id, a time), to be called for each row."""
+    per_row = tuple(f for f in _delivery_row_fields() if f.has_default() and callable(f.default))
+    constant = {f.attname: f.get_default() for f in _delivery_row_fields() if f not in per_row}
+    return constant, per_row
 
 
 def action_confirm(*, action: Action) -> int | None:

@@ -137,8 +137,7 @@ class _Connection:
                 pgconn.send_query_params(sql, values)
             else:
                 pgconn.send_query_prepared(name, values)
-            while pgconn.flush():
-                self._wait(selectors.EVENT_WRITE)
+            self._flush()
         self._in_flight = Answer(waiting=self)
         return self._in_flight
 
@@ -151,8 +150,7 @@ class _Connection:
             name = f"ledger_{len(self._prepared)}".encode()
             with self._guarded():
                 self._pgconn.send_prepare(name, sql)
-                while self._pgconn.flush():
-                    self._wait(selectors.EVENT_WRITE)
+                self._flush()
             self.receive()  # a statement PostgreSQL refuses raises its error here
             self._prepared[sql] = name
         return name
@@ -204,6 +202,11 @@ class _Connection:
 
     def _guarded(self) -> "_Guard":
         return _Guard(self)
+
+    def _flush(self):
+        """Wait until what was sent has left libpq's buffer (the connection is nonblocking)."""
+        while self._pgconn.flush():
+            self._wait(selectors.EVENT_WRITE)
 
     def _wait(self, event):
         with selectors.DefaultSelector() as selector:
