@@ -374,26 +374,57 @@ def test_validate_origin_rejects_anything_else(origin):
     assert caught.value.code == "origin"
 
 
-def test_check_submission_counts_both_limits_in_one_round_trip(settings, monkeypatch):
-    """Both counters in one MULTI/EXEC: the same keys `hit` and `remaining` use."""
+def _commands_sent(monkeypatch) -> list[str]:
+    """The names of the commands redis-py sends from now on, in order."""
+    import redis.client
+
+    sent = []
+    original = redis.client.Redis.execute_command
+
+    def execute_command(self, *args, **options):
+        sent.append(str(args[0]).upper())
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.client.Redis, "execute_command", execute_command)
+    return sent
+
+
+def test_check_submission_counts_both_limits_in_one_command(settings, monkeypatch):
+    """Both counters in one script run: the same keys `hit` and `remaining` use."""
     settings.RATE_LIMIT_PER_IP = 2
     settings.RATE_LIMIT_PER_EMAIL = 5
     request = _request(remote="203.0.113.61")
     email = f"one-trip-{uuid.uuid4().hex[:6]}@example.org"
-    import redis.client
-
-    executed = []
-    original = redis.client.Pipeline.execute
-
-    def execute(self, *args, **kwargs):
-        executed.append(len(self.command_stack))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    check_submission(request=_request(remote="203.0.113.62"), email=None)  # the script loaded
+    sent = _commands_sent(monkeypatch)
     check_submission(request=request, email=email)
-    assert executed == [4]
+    assert sent == ["EVALSHA"]
     assert remaining(abuse.EMAIL_LIMIT(), email.casefold()) == 4
     check_submission(request=request, email=email)
     with pytest.raises(RateLimited) as caught:
         check_submission(request=request, email=email)
     assert caught.value.limit == "ip"
+
+
+def test_check_submission_counts_after_redis_forgot_its_scripts(settings, monkeypatch):
+    """A restarted Redis holds no scripts: the script is loaded again, and the hit counted."""
+    settings.RATE_LIMIT_PER_EMAIL = 5
+    email = f"flushed-{uuid.uuid4().hex[:6]}@example.org"
+    check_submission(request=_request(remote="203.0.113.63"), email=email)
+    client = cache._cache.get_client(write=True)
+    client.script_flush()
+    sent = _commands_sent(monkeypatch)
+    check_submission(request=_request(remote="203.0.113.63"), email=email)
+    assert sent == ["EVALSHA", "SCRIPT LOAD", "EVALSHA"]
+    assert remaining(abuse.EMAIL_LIMIT(), email.casefold()) == 3
+
+
+def test_a_window_key_expires_with_its_window(settings):
+    settings.RATE_LIMIT_PER_EMAIL = 5
+    email = f"expiry-{uuid.uuid4().hex[:6]}@example.org"
+    check_submission(request=_request(remote="203.0.113.64"), email=email)
+    limit = abuse.EMAIL_LIMIT()
+    window, left = abuse._window(limit)
+    key = cache.make_and_validate_key(abuse._cache_key(limit, email.casefold(), window))
+    ttl = cache._cache.get_client(write=True).ttl(key)
+    assert 0 < ttl <= left + 1
