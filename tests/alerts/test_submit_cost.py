@@ -202,3 +202,19 @@ def test_neither_the_submit_nor_the_counter_scans_the_actions_or_deliveries(
     # Not a scan of every action of the campaign through the (campaign, email) index either.
     [repeat_check] = [sql for sql in reads if "UPPER(" in sql]
     assert "action_upper_email_campaign" in _plan(repeat_check)
+
+
+def test_the_actions_random_unique_columns_have_one_index_each():
+    """Form tokens and referral codes are random, so each index on them takes a submit's entry
+    on a random page: their unique index only, without the LIKE index Django adds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s", [Action._meta.db_table]
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    for name in ("form_token", "referral_code"):
+        column = Action._meta.get_field(name).column
+        on_column = [d for d in definitions if re.search(rf"\(\"?{column}\"?[ )]", d)]
+        assert len(on_column) == 1, on_column
+        assert on_column[0].startswith("CREATE UNIQUE INDEX"), on_column
+    assert not [d for d in definitions if "pattern_ops" in d]
