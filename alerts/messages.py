@@ -362,6 +362,7 @@ def message_compose(
     campaign's policy asks. An executive office whose holder is not verified (see
     `holder_is_current`; `today` is for tests) is addressed as the office alone."""
     values = _values(sender=sender, asks=asks, official=official)
+    today = today or timezone.localdate()  # asked by each part below: read the clock once
     template = {
         "thank": campaign.thank_template,
         "urge": campaign.urge_template,

@@ -94,6 +94,7 @@ def messages_compose(
     the variant from the campaign's letters, its asks read once (`wording`: the campaign's
     `campaign_wording`, when the caller has it)."""
     cosigner_ids, asks = wording if wording is not None else campaign_wording(campaign)
+    today = timezone.localdate()
     return [
         message_compose(
             campaign=campaign,
@@ -103,6 +104,7 @@ def messages_compose(
             message=message,
             sender=sender,
             asks=asks,
+            today=today,
         )
         for official in officials
     ]
