@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 
+import kombu.pools
 import pytest
 
 from alerts.models import Attempt, Delivery
@@ -41,11 +42,10 @@ CHAOS_TIMINGS = {
 
 def _use_broker(url: str) -> None:
     """Point this process's Celery app at `url`: the setting, and the pools that cached the old
-    connection (`app.pool`, `app.amqp.producer_pool`), which are rebuilt on next use."""
-    for pool in (celery_app._pool, celery_app.amqp._producer_pool):
-        if pool is not None:
-            with contextlib.suppress(Exception):
-                pool.force_close_all()
+    connection (`app.pool`, `app.amqp.producer_pool`), which are rebuilt on next use. The
+    pools are kombu's, kept by connection in its registry, so that is emptied too: otherwise
+    going back to a broker used before would get that broker's closed pool back."""
+    kombu.pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
