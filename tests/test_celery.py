@@ -1,9 +1,12 @@
 """How the worker treats its database connection between tasks, and what `enqueue` publishes."""
 
 import pytest
+from celery.utils.saferepr import saferepr
 from django.db import connection
 
+from alerts import tasks
 from config.celery_app import app, close_old_database_connections
+from tests.support.broker import published_messages
 
 
 @pytest.mark.django_db(transaction=True)
@@ -35,19 +38,9 @@ def test_a_broken_database_connection_is_dropped_between_tasks():
 def test_enqueue_publishes_the_ids_and_shows_them_as_celery_would(broker_queue):
     """`enqueue` writes the headers' argument reprs itself; they are what Celery's saferepr
     gives for ids, so monitoring tools show the same."""
-    import base64
-    import json
-
-    from celery.utils.saferepr import saferepr
-
-    from alerts import tasks
-
     ids = ["0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c"]
     assert tasks.enqueue(tasks.deliver, ids)
-    client, queue = broker_queue
-    (raw,) = client.lrange(queue, 0, -1)
-    envelope = json.loads(raw)
-    args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+    [(headers, args, kwargs)] = published_messages(broker_queue)
     assert (args, kwargs) == ([ids], {})
-    assert envelope["headers"]["argsrepr"] == saferepr((ids,))
-    assert envelope["headers"]["kwargsrepr"] == saferepr({})
+    assert headers["argsrepr"] == saferepr((ids,))
+    assert headers["kwargsrepr"] == saferepr({})
