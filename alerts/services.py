@@ -282,7 +282,8 @@ def _submission_write_postgresql(action: Action, rows: list[dict], *, confirmed:
 
 
 def _json_value(value):
-    """The values of a delivery row that JSON has no type for, as PostgreSQL reads them."""
+    """The values of a delivery row that JSON has no type for, as PostgreSQL reads them. Not
+    DjangoJSONEncoder's: it cuts times to milliseconds, where the columns keep microseconds."""
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
