@@ -233,18 +233,16 @@ def _submission_write(action: Action, rows: list[dict], *, confirmed: int) -> li
     official once."""
     if connection.vendor == "postgresql":
         skipped = _submission_write_postgresql(action, rows, confirmed=confirmed)
-    else:  # SQLite serializes writers already: no lock to take.
-        action.save()
-        _count(action, actions=1, confirmed=confirmed)
-        skipped = _recently_written(
-            action.campaign, action.email, [row["official_id"] for row in rows]
-        )
-        if skipped:
-            action.skipped_officials.add(*skipped)
-        Delivery.objects.bulk_create(
-            [Delivery(action=action, **row) for row in rows if row["official_id"] not in skipped]
-        )
-    return [row for row in rows if row["official_id"] not in skipped]
+        return [row for row in rows if row["official_id"] not in skipped]
+    # SQLite serializes writers already: no lock to take.
+    action.save()
+    _count(action, actions=1, confirmed=confirmed)
+    skipped = _recently_written(action.campaign, action.email, [row["official_id"] for row in rows])
+    if skipped:
+        action.skipped_officials.add(*skipped)
+    written = [row for row in rows if row["official_id"] not in skipped]
+    Delivery.objects.bulk_create([Delivery(action=action, **row) for row in written])
+    return written
 
 
 def _submission_write_postgresql(action: Action, rows: list[dict], *, confirmed: int) -> set[int]:
